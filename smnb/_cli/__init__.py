@@ -1,0 +1,1 @@
+"""Subcommands of the ``smnb`` command line; each module registers one."""

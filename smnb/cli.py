@@ -1,0 +1,72 @@
+"""The ``smnb`` command: ``transcribe``, ``serve`` and ``sweep``.
+
+Each subcommand lives in its own module under :mod:`smnb._cli` and provides
+``register(subparsers)``, which adds its parser and sets ``func`` to a
+``run(args) -> int``. Errors smnb raises on purpose are printed as one line
+(never a traceback) and give a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from smnb._version import __version__
+from smnb.exceptions import AudioError, ConfigError, SmnbError
+
+COMMANDS = ("transcribe", "serve", "sweep")
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="smnb",
+        description=(
+            "Stream audio to a Speechmatics Real-Time (RT v2) endpoint, record every message, "
+            "and analyse latency and accuracy. With no API key everything runs against smnb's "
+            "own local RT v2 server and offline recognizer."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"smnb {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"smnb._cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print("smnb: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (ConfigError, AudioError) as exc:
+        print(f"smnb: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SmnbError as exc:
+        print(f"smnb: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

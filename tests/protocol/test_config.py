@@ -1,0 +1,91 @@
+"""Config validation: every rule names the field and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from smnb.exceptions import ConfigError
+from smnb.protocol.config import validate_audio_format, validate_transcription_config
+
+
+def test_a_full_valid_config_passes_unchanged() -> None:
+    cfg = {
+        "language": "en",
+        "max_delay": 2,
+        "max_delay_mode": "fixed",
+        "enable_partials": True,
+        "diarization": "speaker",
+        "speaker_diarization_config": {"max_speakers": 3, "speaker_sensitivity": 0.6},
+        "conversation_config": {"end_of_utterance_silence_trigger": 0.8},
+        "additional_vocab": ["smnb", {"content": "Jupyter", "sounds_like": ["jew peter"]}],
+        "punctuation_overrides": {"permitted_marks": [".", ","], "sensitivity": 0.4},
+        "audio_filtering_config": {"volume_threshold": 3.4},
+        "transcript_filtering_config": {"remove_disfluencies": True, "replacements": []},
+        "model": "enhanced",
+        "output_locale": "en-GB",
+    }
+    assert validate_transcription_config(cfg) == cfg
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message"),
+    [
+        ({}, "language is required"),
+        ({"language": "en", "max_delay": 0.5}, "max_delay must be between 0.7 and 4"),
+        ({"language": "en", "max_delay": 5}, "max_delay must be between 0.7 and 4"),
+        ({"language": "en", "max_delay": "2"}, "max_delay must be a number"),
+        ({"language": "en", "max_delay_mode": "strict"}, "max_delay_mode must be one of"),
+        ({"language": "en", "diarization": "yes"}, "diarization must be one of"),
+        ({"language": "en", "enable_partials": 1}, "enable_partials must be true or false"),
+        ({"language": "en", "max_dealy": 2}, "does not accept max_dealy"),
+        ({"language": "en", "model": "standard", "operating_point": "enhanced"}, "not both"),
+        (
+            {"language": "en", "conversation_config": {"end_of_utterance_silence_trigger": 3}},
+            "end_of_utterance_silence_trigger must be between 0 and 2",
+        ),
+        (
+            {"language": "en", "speaker_diarization_config": {"max_speakers": 1}},
+            "max_speakers must be an integer of at least 2",
+        ),
+        ({"language": "en", "channel_diarization_labels": ["a", "a"]}, "must be unique"),
+        ({"language": "en", "additional_vocab": [""]}, "additional_vocab[0] is an empty string"),
+    ],
+)
+def test_bad_values_are_named(cfg: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_transcription_config(cfg)
+    assert message in str(info.value)
+
+
+def test_mid_session_config_only_takes_the_mutable_fields() -> None:
+    assert validate_transcription_config({"max_delay": 1}, mid_session=True) == {"max_delay": 1}
+    with pytest.raises(ConfigError, match="SetRecognitionConfig does not accept diarization"):
+        validate_transcription_config({"diarization": "speaker"}, mid_session=True)
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        {"type": "file"},
+        {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000},
+        {"type": "raw", "encoding": "pcm_f32le", "sample_rate": 44100},
+        {"type": "raw", "encoding": "mulaw", "sample_rate": 8000},
+    ],
+)
+def test_valid_audio_formats(fmt: dict[str, object]) -> None:
+    assert validate_audio_format(fmt) == fmt
+
+
+@pytest.mark.parametrize(
+    ("fmt", "message"),
+    [
+        ({"type": "wav"}, "must be 'raw' or 'file'"),
+        ({"type": "raw", "encoding": "opus", "sample_rate": 16000}, "encoding must be one of"),
+        ({"type": "raw", "encoding": "pcm_s16le"}, "sample_rate must be an integer"),
+        ({"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000.5}, "sample_rate"),
+        ({"type": "file", "sample_rate": 16000}, "takes no sample_rate"),
+    ],
+)
+def test_bad_audio_formats(fmt: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        validate_audio_format(fmt)

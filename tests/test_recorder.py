@@ -1,0 +1,102 @@
+"""Recorder: cheap appends, exact times from an injected clock, JSONL round trip."""
+
+from __future__ import annotations
+
+import threading
+
+from smnb.clock import ManualClock
+from smnb.recorder import JsonlWriter, Record, Recorder, read_jsonl
+
+
+def test_times_are_relative_to_creation_on_the_injected_clock() -> None:
+    clock = ManualClock(100.0)
+    rec = Recorder(clock)
+    clock.advance(0.25)
+    r0 = rec.record_sent({"message": "StartRecognition"})
+    r1 = rec.record_received({"message": "RecognitionStarted", "id": "x"}, t=rec.now() + 0.5)
+    r2 = rec.record_audio(1, 3200, 0.0, 0.1, scheduled_t=0.35)
+    assert (r0.i, r0.t) == (0, 0.25)
+    assert (r1.i, r1.t, r1.direction, r1.type) == (1, 0.75, "recv", "RecognitionStarted")
+    assert (r2.type, r2.seq_no, r2.nbytes, r2.audio_end, r2.scheduled_t) == (
+        "AddAudio", 1, 3200, 0.1, 0.35,
+    )
+    assert len(rec) == 3
+
+
+def test_end_of_stream_keeps_its_last_seq_no_and_acks_their_seq_no() -> None:
+    rec = Recorder(ManualClock())
+    assert rec.record_sent({"message": "EndOfStream", "last_seq_no": 9}).seq_no == 9
+    assert rec.record_received({"message": "AudioAdded", "seq_no": 4}, t=0.0).seq_no == 4
+    assert rec.record_received({"message": "AddTranscript", "channel": "L"}, t=0).channel == "L"
+
+
+def test_a_failing_subscriber_is_contained_and_remembered() -> None:
+    rec = Recorder(ManualClock())
+    seen: list[int] = []
+
+    def broken(record: Record) -> None:
+        raise RuntimeError("display died")
+
+    rec.subscribe(broken)
+    rec.subscribe(lambda r: seen.append(r.i))
+    rec.record_meta("Session")
+    rec.record_meta("Closed")
+    assert seen == [0, 1]
+    assert [str(e) for e in rec.callback_errors] == ["display died", "display died"]
+
+
+def test_unsubscribe_and_replay() -> None:
+    rec = Recorder(ManualClock())
+    rec.record_meta("Session")
+    seen: list[str] = []
+    stop = rec.subscribe(lambda r: seen.append(r.type), replay=True)
+    rec.record_meta("A")
+    stop()
+    rec.record_meta("B")
+    assert seen == ["Session", "A"]
+
+
+def test_jsonl_round_trip_is_exact(tmp_path) -> None:
+    clock = ManualClock()
+    rec = Recorder(clock)
+    writer = JsonlWriter(tmp_path / "s" / "messages.jsonl")
+    rec.subscribe(writer)
+    rec.record_sent({"message": "StartRecognition", "transcription_config": {"language": "en"}})
+    clock.advance(0.1234567)
+    rec.record_audio(1, 3200, 0.0, 0.1, scheduled_t=0.1, channel=None)
+    rec.record_received({"message": "AddTranscript", "metadata": {"transcript": "héllo "}}, 0.2)
+    writer.close()
+    rec.record_meta("after close")  # ignored by the closed writer, kept in memory
+
+    back = read_jsonl(tmp_path / "s" / "messages.jsonl")
+    assert len(back) == 3
+    for original, loaded in zip(rec.records, back.records, strict=False):
+        assert loaded.to_json() == original.to_json()
+    assert back.records[1].t == 0.123457  # rounded to the microsecond on disk
+
+
+def test_a_truncated_last_line_is_skipped(tmp_path) -> None:
+    path = tmp_path / "messages.jsonl"
+    good = Record(0, 0.0, "meta", "Session").to_json()
+    path.write_text(good + "\n" + good[:10], encoding="utf-8")
+    assert [r.type for r in read_jsonl(path)] == ["Session"]
+
+
+def test_snapshot_is_safe_while_another_thread_appends() -> None:
+    rec = Recorder()
+    done = threading.Event()
+
+    def writer() -> None:
+        for _ in range(5000):
+            rec.record_meta("x")
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    sizes = []
+    while not done.is_set():
+        snap = rec.snapshot()
+        assert [r.i for r in snap] == list(range(len(snap)))
+        sizes.append(len(snap))
+    thread.join()
+    assert len(rec.snapshot()) == 5000
