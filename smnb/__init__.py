@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from smnb.load import load
     from smnb.result import Result
     from smnb.sweep import sweep
-    from smnb.widgets import live
+    from smnb.notebook import live
 
 __all__ = [
     "AudioError",
@@ -68,7 +68,7 @@ _LAZY = {
     "Result": "smnb.result",
     "Transcription": "smnb.api",
     "atranscribe": "smnb.api",
-    "live": "smnb.widgets",
+    "live": "smnb.notebook",
     "load": "smnb.load",
     "start": "smnb.api",
     "sweep": "smnb.sweep",

@@ -3,16 +3,16 @@
 ::
 
     SmnbError
-    ├── ConfigError (ValueError)       bad transcription_config / audio_format values, before connecting
-    ├── AudioError (ValueError)        missing, empty, corrupt or undecodable audio, before connecting
-    ├── AuthError                      no usable credentials, 401 on the handshake, temp-key minting failed
-    ├── ProtocolError                  a message we cannot parse or that breaks the RT v2 ordering rules
-    ├── SessionError                   a session that did not end with EndOfTranscript; carries ``.result``
-    │   ├── ServerError                the server sent ``Error`` (``.type``, ``.reason``, ``.code``)
-    │   ├── ConnectionLost             the socket closed or failed before EndOfTranscript
-    │   ├── SessionTimeout (TimeoutError)  no progress within the allowed time
-    │   └── SessionCancelled           the user interrupted (Ctrl-C, task cancelled, stop button)
-    └── DeviceError                    no microphone, PortAudio missing
+    ├── ConfigError (ValueError)   bad config or audio_format values, before connecting
+    ├── AudioError (ValueError)    missing, empty, corrupt or undecodable audio
+    ├── AuthError                  no usable credentials; 401 handshake; temp key refused
+    ├── ProtocolError              an unparseable message, or one out of protocol order
+    ├── SessionError               ended without EndOfTranscript; carries ``.result``
+    │   ├── ServerError            the server sent ``Error`` (``.type``, ``.reason``)
+    │   ├── ConnectionLost         the socket closed or failed before EndOfTranscript
+    │   ├── SessionTimeout (TimeoutError)   no progress within the allowed time
+    │   └── SessionCancelled       the user interrupted (Ctrl-C, cancel, stop button)
+    └── DeviceError                no microphone, or PortAudio missing
 
 A :class:`SessionError` always carries the partial :class:`smnb.Result` in
 ``.result``: every message received before the failure is still there.

@@ -121,7 +121,7 @@ LEAVES = [
     m
     for prefix in ("smnb.tables", "smnb.result", "smnb.load", "smnb.metrics", "smnb.plots")
     for m in modules_under(prefix)
-] + [m for m in modules_under("smnb.widgets") if not m.endswith("__init__")]
+] + modules_under("smnb.widgets")
 
 
 @pytest.mark.parametrize("module", LEAVES)

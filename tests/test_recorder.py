@@ -18,7 +18,11 @@ def test_times_are_relative_to_creation_on_the_injected_clock() -> None:
     assert (r0.i, r0.t) == (0, 0.25)
     assert (r1.i, r1.t, r1.direction, r1.type) == (1, 0.75, "recv", "RecognitionStarted")
     assert (r2.type, r2.seq_no, r2.nbytes, r2.audio_end, r2.scheduled_t) == (
-        "AddAudio", 1, 3200, 0.1, 0.35,
+        "AddAudio",
+        1,
+        3200,
+        0.1,
+        0.35,
     )
     assert len(rec) == 3
 

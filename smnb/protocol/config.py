@@ -29,6 +29,7 @@ _RESERVED_SPEAKER_LABEL = re.compile(r"^(S\d+|UU|\s+.*|\S+.*\s+)$")
 TRANSCRIPTION_FIELDS = frozenset(
     {
         "language",
+        "language_hints",
         "domain",
         "output_locale",
         "additional_vocab",
@@ -83,6 +84,11 @@ def validate_transcription_config(
     for key in ("domain", "output_locale"):
         if key in cfg:
             _string(cfg, key)
+    if "language_hints" in cfg and (
+        not isinstance(cfg["language_hints"], list)
+        or not all(isinstance(h, str) and h for h in cfg["language_hints"])
+    ):
+        raise ConfigError("language_hints must be a list of language codes")
     if "max_delay" in cfg:
         _number(cfg, "max_delay", *MAX_DELAY_RANGE)
     if "max_delay_mode" in cfg:
@@ -166,9 +172,7 @@ def _bool(cfg: Mapping[str, Any], key: str) -> None:
         raise ConfigError(f"{key} must be true or false, not {cfg[key]!r}")
 
 
-def _number(
-    cfg: Mapping[str, Any], key: str, low: float, high: float, *, prefix: str = ""
-) -> None:
+def _number(cfg: Mapping[str, Any], key: str, low: float, high: float, *, prefix: str = "") -> None:
     value = cfg[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{prefix}{key} must be a number, not {value!r}")
@@ -219,7 +223,9 @@ def _punctuation_overrides(value: Any) -> None:
         not isinstance(marks, list)
         or not all(isinstance(m, str) and (len(m) == 1 or m == "all") for m in marks)
     ):
-        raise ConfigError("punctuation_overrides.permitted_marks must be single characters or 'all'")
+        raise ConfigError(
+            "punctuation_overrides.permitted_marks must be single characters or 'all'"
+        )
     if "sensitivity" in value:
         _number(value, "sensitivity", 0.0, 1.0, prefix="punctuation_overrides.")
 
@@ -248,11 +254,7 @@ def _speaker_config(value: Any) -> None:
 
 
 def _channel_labels(value: Any) -> None:
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, str) and v for v in value)
-    ):
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
         raise ConfigError("channel_diarization_labels must be a non-empty list of strings")
     if len(set(value)) != len(value):
         raise ConfigError("channel_diarization_labels must be unique")
@@ -265,10 +267,14 @@ def _transcript_filtering(value: Any) -> None:
         raise ConfigError("transcript_filtering_config.remove_disfluencies must be true or false")
     replacements = value.get("replacements")
     if replacements is not None and (
-        not isinstance(replacements, list)
-        or not all(
-            isinstance(r, Mapping) and isinstance(r.get("from"), str) and isinstance(r.get("to"), str)
-            for r in replacements
-        )
+        not isinstance(replacements, list) or not all(_is_replacement(r) for r in replacements)
     ):
         raise ConfigError("transcript_filtering_config.replacements must be {from, to} strings")
+
+
+def _is_replacement(entry: Any) -> bool:
+    return (
+        isinstance(entry, Mapping)
+        and isinstance(entry.get("from"), str)
+        and isinstance(entry.get("to"), str)
+    )

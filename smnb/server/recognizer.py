@@ -28,6 +28,17 @@ MaxDelayMode = Literal["fixed", "flexible"]
 
 
 @dataclass(frozen=True, slots=True)
+class VocabEntry:
+    """An ``additional_vocab`` item: the word or phrase to output and how it may sound.
+
+    ``sounds_like`` spellings are made of ordinary English words (e.g. ``"speech matics"``).
+    """
+
+    content: str
+    sounds_like: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RecognizerSettings:
     """What a recognizer needs from ``StartRecognition``, already validated."""
 
@@ -37,7 +48,8 @@ class RecognizerSettings:
     speaker_diarization: bool = False
     max_speakers: int | None = None
     speaker_sensitivity: float = 0.5
-    additional_vocab: tuple[str, ...] = ()
+    additional_vocab: tuple[str | VocabEntry, ...] = ()
+    """Plain strings or :class:`VocabEntry` items (to carry ``sounds_like``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +71,10 @@ class Update:
     ``partial`` is the whole provisional tail after the last committed word (it
     replaces any earlier partial). ``processed_until`` is how much audio has
     been decoded. ``utterance_ends`` lists the audio times at which the engine
-    closed an utterance (its endpointer saw a pause) since the last call; the
-    server puts sentence-end punctuation there.
+    closed an utterance (its endpointer saw a pause, or ``force_end_of_utterance``
+    or ``finish`` closed it) since the last call: the end time of that
+    utterance's last final word, never an utterance without words. The server
+    puts sentence-end punctuation there.
     """
 
     finals: tuple[Word, ...] = ()
@@ -73,7 +87,11 @@ Samples = npt.NDArray[np.int16]
 
 
 class Recognizer(Protocol):
-    """A streaming recognizer for one audio stream (one session or one channel)."""
+    """A streaming recognizer for one audio stream (one session or one channel).
+
+    An implementation may also define ``close()``, which the engine pool calls when the
+    session ends (e.g. to hand its decoder back for the next session).
+    """
 
     def feed(self, samples: Samples) -> Update:
         """Decode more audio (any length, 16 kHz mono int16)."""

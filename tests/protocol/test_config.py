@@ -23,6 +23,7 @@ def test_a_full_valid_config_passes_unchanged() -> None:
         "transcript_filtering_config": {"remove_disfluencies": True, "replacements": []},
         "model": "enhanced",
         "output_locale": "en-GB",
+        "language_hints": ["en"],
     }
     assert validate_transcription_config(cfg) == cfg
 
@@ -49,6 +50,7 @@ def test_a_full_valid_config_passes_unchanged() -> None:
         ),
         ({"language": "en", "channel_diarization_labels": ["a", "a"]}, "must be unique"),
         ({"language": "en", "additional_vocab": [""]}, "additional_vocab[0] is an empty string"),
+        ({"language": "en", "language_hints": "en"}, "language_hints must be a list"),
     ],
 )
 def test_bad_values_are_named(cfg: dict[str, object], message: str) -> None:

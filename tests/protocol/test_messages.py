@@ -37,8 +37,14 @@ def test_decode_errors_quote_the_frame() -> None:
 
 @pytest.mark.parametrize(
     ("error_type", "code"),
-    [("protocol_error", 1003), ("quota_exceeded", 4005), ("not_authorised", 4001),
-     ("invalid_config", 1008), ("idle_timeout", 1008), ("unknown_error", 1011)],
+    [
+        ("protocol_error", 1003),
+        ("quota_exceeded", 4005),
+        ("not_authorised", 4001),
+        ("invalid_config", 1008),
+        ("idle_timeout", 1008),
+        ("unknown_error", 1011),
+    ],
 )
 def test_close_codes(error_type: str, code: int) -> None:
     assert m.close_code_for(error_type) == code

@@ -72,7 +72,10 @@ def test_server_error_fails_the_session_but_returns_the_message() -> None:
     ("advance", "where"),
     [
         (lambda s: s.start(), "before RecognitionStarted"),
-        (lambda s: (s.start(), s.receive_text('{"message":"RecognitionStarted"}')), "while streaming"),
+        (
+            lambda s: (s.start(), s.receive_text('{"message":"RecognitionStarted"}')),
+            "while streaming",
+        ),
     ],
 )
 def test_early_close_is_connection_lost(advance, where: str) -> None:

@@ -1,0 +1,86 @@
+"""How a Result shows itself: a compact text repr and an HTML card for notebooks.
+
+Both read only the Result's public, already-scrubbed properties, and escape
+everything that came from the network.
+
+Imports nothing outside the stdlib at runtime (the Result type is for checking only).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from smnb._sanitize import scrub_text
+
+if TYPE_CHECKING:
+    from smnb.result import Result
+
+PREVIEW_CHARS = 120
+
+
+def _preview(text: str, limit: int = PREVIEW_CHARS) -> str:
+    flat = " / ".join(line for line in text.splitlines() if line)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f} s"
+
+
+def _facts(result: Result) -> list[tuple[str, str]]:
+    """(label, value) pairs shared by both views."""
+    words = result.words
+    n_words = int(words["type"].isin(["word", "entity"]).sum())
+    ev = result.events
+    p50, p95 = result.final_latency(0.5), result.final_latency(0.95)
+    rows = [
+        ("source", result.source or "–"),
+        ("state", result.state),
+        ("session id", result.session_id or "–"),
+        ("url", result.url or "–"),
+        ("audio", _seconds(result.audio_seconds)),
+        ("records", str(len(result.recorder))),
+        ("final words", f"{n_words} in {len(result.utterances)} utterances"),
+        ("partials", str(int((result.transcripts["kind"] == "partial").sum()))),
+        ("final latency", f"p50 {_seconds(p50)}, p95 {_seconds(p95)}"),
+        (
+            "warnings / errors",
+            f"{int((ev['message'] == 'Warning').sum())} / {int((ev['message'] == 'Error').sum())}",
+        ),
+    ]
+    error = result.error
+    if error is not None:
+        rows.append(("error", f"{type(error).__name__}: {scrub_text(str(error))}"))
+    return rows
+
+
+def text_summary(result: Result) -> str:
+    """A few lines: what, state, counts, latency, the start of the text."""
+    facts = dict(_facts(result))
+    head = f"<Result {facts['source']!r}: {facts['state']}, {facts['audio']} audio>"
+    lines = [
+        head,
+        f"  final words: {facts['final words']}; partials: {facts['partials']};"
+        f" records: {facts['records']}",
+        f"  final latency {facts['final latency']}",
+    ]
+    if "error" in facts:
+        lines.append(f"  error: {facts['error']}")
+    lines.append(f"  text: {_preview(result.text)!r}")
+    return "\n".join(lines)
+
+
+def html_summary(result: Result) -> str:
+    """A small table of facts followed by the transcript preview."""
+    cells = "".join(
+        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+        f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+        for k, v in _facts(result)
+    )
+    preview = html.escape(_preview(result.text, 600)) or "<i>no final words</i>"
+    return (
+        "<div class='smnb-result'><b>smnb Result</b>"
+        f"<table>{cells}</table>"
+        f"<blockquote style='white-space:pre-wrap'>{preview}</blockquote></div>"
+    )

@@ -1,0 +1,29 @@
+"""Experiments over many sessions: planning, outcomes and the analysed SweepResult.
+
+The runner that actually opens sessions is :mod:`smnb.sweep` (it needs asyncio and the
+client); everything here is pure so a sweep directory can be re-analysed offline.
+
+Must not import asyncio, websockets, smnb.client or smnb.api.
+"""
+
+from __future__ import annotations
+
+from smnb.experiment.outcome import FAILED, OK, WARMUP, SessionOutcome, result_of
+from smnb.experiment.plan import DEFAULT_CONFIG, SessionSpec, grid, plan, split_fields
+from smnb.experiment.result import SweepResult
+from smnb.experiment.stitch import stitch
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "FAILED",
+    "OK",
+    "WARMUP",
+    "SessionOutcome",
+    "SessionSpec",
+    "SweepResult",
+    "grid",
+    "plan",
+    "result_of",
+    "split_fields",
+    "stitch",
+]

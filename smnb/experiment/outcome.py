@@ -1,0 +1,81 @@
+"""What running one sweep session produced, in a form that crosses process boundaries.
+
+A :class:`SessionOutcome` carries the spec, ``ok``/``failed``, the error text, and the
+session's log either as an in-process :class:`~smnb.result.Result` (``result``) or as
+JSONL text (``records_jsonl``, for sessions run in another process or on another
+machine: a Result holds a lock and does not pickle). :func:`result_of` turns either
+into a Result.
+
+Must not import asyncio, websockets, smnb.client or smnb.api.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from smnb.experiment.plan import SessionSpec
+from smnb.recorder import Record, Recorder
+
+OK = "ok"
+FAILED = "failed"
+WARMUP = "warmup"
+
+
+@dataclass
+class SessionOutcome:
+    """The result of one session run (successful or not)."""
+
+    spec: SessionSpec
+    status: str
+    error: str | None = None
+    result: Any = None
+    """An in-process :class:`smnb.result.Result`, or None."""
+    records_jsonl: str | None = None
+    """The session's ``messages.jsonl`` text, for outcomes from other processes."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A Result is process-local; ship its log as text instead.
+        state = dict(self.__dict__)
+        if state.get("result") is not None and state.get("records_jsonl") is None:
+            state["records_jsonl"] = jsonl_text(state["result"].recorder)
+        state["result"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+def jsonl_text(recorder: Recorder) -> str:
+    """The recorder's records as JSONL text."""
+    return "".join(r.to_json() + "\n" for r in recorder.snapshot())
+
+
+def recorder_from_text(text: str) -> Recorder:
+    """A recorder rebuilt from JSONL text (blank or unreadable lines skipped)."""
+    records = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            try:
+                records.append(Record.from_json(line))
+            except (ValueError, KeyError):
+                continue
+    return Recorder.from_records(records)
+
+
+def result_of(outcome: SessionOutcome) -> Any:
+    """The outcome's Result: in memory, from its JSONL text, or from ``out_dir`` on disk."""
+    from smnb.load import load_file
+    from smnb.result import Result
+
+    if outcome.result is not None:
+        return outcome.result
+    if outcome.records_jsonl is not None:
+        return Result(recorder_from_text(outcome.records_jsonl), live=False)
+    if outcome.spec.out_dir is not None:
+        log = Path(outcome.spec.out_dir) / "messages.jsonl"
+        if log.is_file():
+            return load_file(log)
+    return None

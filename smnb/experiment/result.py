@@ -1,0 +1,270 @@
+"""SweepResult: every session of a sweep, analysed, summarised, plottable and saved.
+
+Built from session outcomes right after a sweep (:meth:`SweepResult.build`) or from a
+sweep directory months later (:meth:`SweepResult.load`): both run the same pure metric
+code on the same ``messages.jsonl`` logs and stored references, so they agree.
+
+Directory layout written by :meth:`SweepResult.save`::
+
+    DIR/manifest.json          settings, seeds, audio sha256, versions, normaliser, url
+    DIR/summary.csv            one row per setting
+    DIR/latency.csv            one row per word per session
+    DIR/sessions.csv           one row per session (failed and warm-up included)
+    DIR/displayed_wer.csv      displayed-text WER per setting and lag
+    DIR/eou.csv                end-of-utterance latencies
+    DIR/*.png                  latency_ecdf, latency_box, tradeoff, timeline, displayed_wer
+    DIR/references/<label>.json
+    DIR/sessions/<session_id>/messages.jsonl, spec.json
+
+Must not import asyncio, websockets, smnb.client or smnb.api.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from smnb import plots
+from smnb.experiment.outcome import OK, SessionOutcome, result_of
+from smnb.experiment.plan import SessionSpec
+from smnb.metrics import summary as summ
+from smnb.metrics.reference import Reference
+from smnb.metrics.session import SessionMetrics, analyse
+from smnb.metrics.stats import DEFAULT_RESAMPLES
+
+PLOTS = ("latency_ecdf", "latency_box", "tradeoff", "timeline", "displayed_wer")
+
+
+class SweepResult:
+    """The analysed sessions of one sweep.
+
+    Attributes:
+        summary: one row per setting (``max_delay`` plus the swept fields).
+        latency: one row per word per session.
+        sessions: one row per session: spec, status, error and per-session metrics.
+        displayed: pooled displayed-text WER per setting and lag.
+        eou: end-of-utterance latencies.
+        results: session id → :class:`smnb.result.Result` (the raw logs).
+        metrics: session id → :class:`smnb.metrics.SessionMetrics`.
+        manifest: what was run, with which versions (see ``docs/experiments.md``).
+        by: the setting columns the summary is grouped by.
+    """
+
+    def __init__(
+        self,
+        outcomes: Sequence[SessionOutcome],
+        references: Mapping[str, Reference | None],
+        manifest: Mapping[str, Any],
+        *,
+        seed: int = 0,
+        n_resamples: int = DEFAULT_RESAMPLES,
+    ) -> None:
+        self.outcomes = list(outcomes)
+        self.references = dict(references)
+        self.manifest = dict(manifest)
+        swept = list(self.manifest.get("swept", {}))
+        self.by = ["max_delay", *[k for k in swept if k != "max_delay"]]
+        self.results: dict[str, Any] = {}
+        self.metrics: dict[str, SessionMetrics] = {}
+        entries: list[summ.Entry] = []
+        for outcome in self.outcomes:
+            spec = outcome.spec
+            result = result_of(outcome)
+            metrics = None
+            if result is not None:
+                self.results[spec.session_id] = result
+                if result.recorder.records:
+                    metrics = analyse(result, self.references.get(spec.label))
+                    self.metrics[spec.session_id] = metrics
+            entries.append((self._info(outcome), metrics))
+        # Warm-ups (negative order) never count, even when one failed.
+        timed = [e for e in entries if e[0]["order"] >= 0]
+        self.tables = summ.tabulate(timed, self.by)
+        warm = [e for e in entries if e[0]["order"] < 0]
+        sessions = summ.tabulate(warm + timed, self.by).sessions if warm else self.tables.sessions
+        self.sessions = sessions
+        self.latency = self.tables.latency
+        self.eou = self.tables.eou
+        self.summary = summ.summarise(self.tables, self.by, seed=seed, n_resamples=n_resamples)
+        self.displayed = summ.displayed_wer(self.tables, self.by)
+
+    def _info(self, outcome: SessionOutcome) -> dict[str, Any]:
+        spec = outcome.spec
+        info: dict[str, Any] = {
+            "session_id": spec.session_id,
+            "order": spec.order,
+            "file": spec.label,
+            "repeat": spec.repeat,
+            "status": outcome.status,
+            "error": outcome.error,
+            "max_delay": _float(spec.config.get("max_delay")),
+        }
+        info.update({k: v for k, v in spec.settings.items() if k != "max_delay"})
+        info["path"] = spec.file
+        return info
+
+    # --- plots ------------------------------------------------------------------
+
+    def plot_ecdf(self, ax: Any = None, **kwargs: Any) -> Any:
+        """:func:`smnb.plots.latency_ecdf` of this sweep."""
+        return plots.latency_ecdf(self.latency, by=self.by, ax=ax, **kwargs)
+
+    def plot_box(self, ax: Any = None) -> Any:
+        """:func:`smnb.plots.latency_box` of this sweep."""
+        return plots.latency_box(self.latency, by=self.by, ax=ax)
+
+    def plot_tradeoff(self, ax: Any = None, **kwargs: Any) -> Any:
+        """:func:`smnb.plots.tradeoff` of this sweep (needs references)."""
+        return plots.tradeoff(self.summary, by=self.by, ax=ax, **kwargs)
+
+    def plot_timeline(self, session_id: str | None = None, ax: Any = None) -> Any:
+        """:func:`smnb.plots.timeline` of one session (default: the first successful one)."""
+        sid = session_id or self.first_ok()
+        if sid is None:
+            raise ValueError("no successful session to draw")
+        return plots.timeline(self.metrics[sid], ax=ax)
+
+    def plot_displayed_wer(self, ax: Any = None) -> Any:
+        """:func:`smnb.plots.displayed_wer` of this sweep (needs references)."""
+        return plots.displayed_wer(self.displayed, by=self.by, ax=ax)
+
+    def first_ok(self) -> str | None:
+        """The id of the first successful session in run order with final words, if any."""
+        for outcome in self.outcomes:
+            sid = outcome.spec.session_id
+            tracks = self.metrics[sid].tracks if sid in self.metrics else []
+            if outcome.status == OK and tracks and tracks[0].finals:
+                return sid
+        return None
+
+    @property
+    def has_references(self) -> bool:
+        """True when at least one setting has a WER."""
+        return "wer" in self.summary and bool(self.summary["wer"].notna().any())
+
+    # --- saving and loading -------------------------------------------------------
+
+    def save(self, out: str | Path, *, plots_too: bool = True) -> Path:
+        """Write the tables, manifest, references, per-session specs and plots to ``out``."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        self.summary.to_csv(out / "summary.csv", index=False)
+        self.latency.to_csv(out / "latency.csv", index=False)
+        self.sessions.to_csv(out / "sessions.csv", index=False)
+        self.displayed.to_csv(out / "displayed_wer.csv", index=False)
+        self.eou.to_csv(out / "eou.csv", index=False)
+        refs = out / "references"
+        refs.mkdir(exist_ok=True)
+        for label, ref in self.references.items():
+            if ref is not None:
+                _write_json(refs / f"{label}.json", ref.to_json())
+        for outcome in self.outcomes:
+            self._save_session(out, outcome)
+        _write_json(out / "manifest.json", self.manifest)
+        if plots_too:
+            self.save_plots(out)
+        return out
+
+    def _save_session(self, out: Path, outcome: SessionOutcome) -> None:
+        spec = outcome.spec
+        folder = out / "sessions" / spec.session_id
+        folder.mkdir(parents=True, exist_ok=True)
+        info = {**spec.to_json(), "status": outcome.status, "error": outcome.error}
+        _write_json(folder / "spec.json", info)
+        log = folder / "messages.jsonl"
+        result = self.results.get(spec.session_id)
+        if result is not None and not log.is_file():
+            log.write_text(
+                "".join(r.to_json() + "\n" for r in result.recorder.snapshot()), encoding="utf-8"
+            )
+
+    def save_plots(self, out: str | Path) -> list[Path]:
+        """Write each plot that has data as ``<name>.png``; returns the files written.
+
+        Uses bare :class:`~matplotlib.figure.Figure` objects, not pyplot: safe off the main
+        thread and never leaks a figure into a notebook's output.
+        """
+        from matplotlib.figure import Figure
+
+        out = Path(out)
+        drawers = {
+            "latency_ecdf": self.plot_ecdf,
+            "latency_box": self.plot_box,
+            "tradeoff": self.plot_tradeoff if self.has_references else None,
+            "timeline": self.plot_timeline if self.first_ok() else None,
+            "displayed_wer": self.plot_displayed_wer if len(self.displayed) else None,
+        }
+        written = []
+        for name, draw in drawers.items():
+            if draw is None:
+                continue
+            fig = Figure(figsize=(7, 4.5))
+            draw(ax=fig.subplots())
+            fig.tight_layout()
+            fig.savefig(out / f"{name}.png", dpi=110)
+            written.append(out / f"{name}.png")
+        return written
+
+    @classmethod
+    def load(
+        cls, path: str | Path, *, seed: int | None = None, n_resamples: int | None = None
+    ) -> SweepResult:
+        """Recompute everything from a sweep directory's logs, specs and references."""
+        path = Path(path)
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        references: dict[str, Reference | None] = {}
+        for ref_file in sorted((path / "references").glob("*.json")):
+            obj = json.loads(ref_file.read_text(encoding="utf-8"))
+            references[ref_file.stem] = Reference.from_json(obj)
+        outcomes = []
+        for spec_file in sorted((path / "sessions").glob("*/spec.json")):
+            info = json.loads(spec_file.read_text(encoding="utf-8"))
+            status, error = info.pop("status", OK), info.pop("error", None)
+            spec = SessionSpec.from_json(info)
+            # The directory may have moved since the sweep: read the log where it is now.
+            spec = SessionSpec(**{**spec.to_json(), "out_dir": str(spec_file.parent)})
+            outcomes.append(SessionOutcome(spec, status, error))
+        outcomes.sort(key=lambda o: (o.spec.order >= 0, abs(o.spec.order)))  # warm-ups first
+        stats = manifest.get("statistics", {})
+        return cls(
+            outcomes,
+            references,
+            manifest,
+            seed=stats.get("bootstrap_seed", 0) if seed is None else seed,
+            n_resamples=stats.get("n_resamples", DEFAULT_RESAMPLES)
+            if n_resamples is None
+            else n_resamples,
+        )
+
+    # --- display ------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        statuses = [o.status for o in self.outcomes]
+        n_failed = statuses.count("failed")
+        return (
+            f"<SweepResult {len(self.outcomes)} sessions ({n_failed} failed), "
+            f"settings by {self.by}>\n{self._columns().to_string(index=False)}"
+        )
+
+    def _repr_html_(self) -> str:
+        return self._columns().to_html(index=False, float_format=lambda v: f"{v:.3f}")
+
+    def _columns(self) -> pd.DataFrame:
+        wanted = [*self.by, "n_sessions", "n_failed", "n_words", "final_p50", "final_p95"]
+        wanted += ["partial_p50", "violation_rate", "wer", "wer_ci_low", "wer_ci_high"]
+        return self.summary[[c for c in wanted if c in self.summary]]
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return math.nan
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2, default=str) + "\n", encoding="utf-8")

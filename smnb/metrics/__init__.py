@@ -1,0 +1,55 @@
+"""Latency, accuracy and stability metrics: pure functions of recorded sessions.
+
+Everything here is recomputable offline from ``messages.jsonl`` logs (plus reference
+transcripts/timings): nothing talks to a server, and the layer test forbids importing
+``smnb.client``, ``smnb.api``, websockets or asyncio from this package.
+
+* :func:`analyse` — every metric of one session (:class:`SessionMetrics`).
+* :func:`tabulate` / :func:`summarise` / :func:`displayed_wer` — many sessions → long
+  tables → one row per setting.
+* :class:`Reference` — reference text and word timings (``<audio>.txt``,
+  ``<audio>.words.json``).
+* :mod:`~smnb.metrics.normalise` — the pinned text normaliser (name + version recorded).
+* :mod:`~smnb.metrics.stats` — percentiles (numpy ``linear``) and the file bootstrap.
+
+Definitions are in each module's docstring and in ``docs/experiments.md``.
+"""
+
+from __future__ import annotations
+
+from smnb.metrics.accuracy import Score, pooled, score, score_words, wer_interval
+from smnb.metrics.latency import LATENCY_COLUMNS
+from smnb.metrics.reference import Reference, RefWord, align
+from smnb.metrics.session import SessionMetrics, analyse
+from smnb.metrics.stability import DEFAULT_LAGS, displayed_errors, stability
+from smnb.metrics.stats import PERCENTILE_METHOD, bootstrap_ci, bootstrap_ratio_ci, percentile
+from smnb.metrics.summary import Tables, displayed_wer, summarise, tabulate
+from smnb.metrics.tracks import Tracks, build_tracks, prefix_align
+
+__all__ = [
+    "DEFAULT_LAGS",
+    "LATENCY_COLUMNS",
+    "PERCENTILE_METHOD",
+    "RefWord",
+    "Reference",
+    "Score",
+    "SessionMetrics",
+    "Tables",
+    "Tracks",
+    "align",
+    "analyse",
+    "bootstrap_ci",
+    "bootstrap_ratio_ci",
+    "build_tracks",
+    "displayed_errors",
+    "displayed_wer",
+    "percentile",
+    "pooled",
+    "prefix_align",
+    "score",
+    "score_words",
+    "stability",
+    "summarise",
+    "tabulate",
+    "wer_interval",
+]

@@ -1,0 +1,380 @@
+"""The server side of one RT v2 session as a state machine, with no I/O.
+
+:class:`ServerSession` mirrors :class:`smnb.protocol.session.ClientSession`. The
+transport hands it every client frame (:meth:`~ServerSession.receive_text`,
+:meth:`~ServerSession.receive_binary`) and every engine outcome
+(:meth:`~ServerSession.engine_done`); each call returns the
+:mod:`~smnb.server.actions` to carry out, in order. Every protocol decision lives
+here: ordering rules, acknowledgements, errors and their close codes, cutting
+audio into pieces for the recognizer, and when ``EndOfTranscript`` may go.
+
+Audio is decoded to 16 kHz (:mod:`~smnb.server.audio_input`) and fed to the
+recognizer as soon as it arrives (holding audio back would add latency), in
+pieces cut on the partial cadence, so partials come every
+:data:`~smnb.server.transcript.PARTIAL_INTERVAL` of audio however the client
+chunks its frames. A frame is acknowledged once its audio
+has been decoded: the transport reads the next frame only after that, which is
+the backpressure a client sending faster than real time meets.
+
+Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from smnb.exceptions import ProtocolError
+from smnb.protocol import messages as m
+from smnb.protocol.messages import ClientMessage, ErrorType, Message, ServerMessage
+from smnb.server import start
+from smnb.server.actions import (
+    Action,
+    Close,
+    EngineCommand,
+    Feed,
+    Finish,
+    ForceEnd,
+    OpenChannels,
+    QuerySpeakers,
+    Send,
+)
+from smnb.server.audio_input import AudioDecoder, UndecodableAudio, decoder_for
+from smnb.server.recognizer import SAMPLE_RATE, Samples, Update
+from smnb.server.start import Rejected, SessionPlan
+from smnb.server.transcript import PARTIAL_INTERVAL, TranscriptWriter
+
+PARTIAL_SAMPLES = round(PARTIAL_INTERVAL * SAMPLE_RATE)
+
+
+class State(Enum):
+    """Where a session is in its life."""
+
+    WAITING = "waiting"  # connected, no StartRecognition yet
+    OPENING = "opening"  # StartRecognition accepted, recognizers being opened
+    RUNNING = "running"  # RecognitionStarted sent; audio flows
+    DONE = "done"  # EndOfTranscript sent
+    FAILED = "failed"  # Error sent; the socket is being closed
+
+
+@dataclass(slots=True, eq=False)
+class _Channel:
+    label: str | None
+    decoder: AudioDecoder
+    writer: TranscriptWriter
+    frames: int = 0  # audio frames received: the next ack's seq_no
+    fed: int = 0  # samples handed to the recognizer
+    ended: bool = False  # EndOfChannel / EndOfStream received
+    finished: bool = False  # the recognizer's finish() came back
+
+
+class ServerSession:
+    """Protocol state of one server-side session.
+
+    Args:
+        session_id: the ``id`` sent in ``RecognitionStarted``.
+        path_language: the language in the URL path (``/v2/en``), if any.
+        usage: sessions active, this one included (for ``Info concurrent_session_usage``).
+        quota: the server's session limit, if any.
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        *,
+        path_language: str | None = None,
+        usage: int = 1,
+        quota: int | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.path_language = path_language
+        self.state = State.WAITING
+        self.plan: SessionPlan | None = None
+        self.error: tuple[str, str] | None = None
+        """``(type, reason)`` of the Error this session sent, if any."""
+        self._usage = usage
+        self._quota = quota
+        self._channels: dict[str | None, _Channel] = {}
+        self._speakers_at_end = False
+
+    # --- queries --------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        """True once ``EndOfTranscript`` or an ``Error`` was sent."""
+        return self.state in (State.DONE, State.FAILED)
+
+    @property
+    def file_audio(self) -> bool:
+        """Whether audio arrives as a container (decoding it may take a while)."""
+        return self.plan is not None and self.plan.audio_format.get("type") == "file"
+
+    # --- inputs ---------------------------------------------------------------
+
+    def opened(self) -> list[Action]:
+        """The socket is open: the service greets with its session usage."""
+        return [Send(start.session_usage(self._usage, self._quota))]
+
+    def receive_text(self, text: str | bytes) -> list[Action]:
+        """One text frame from the client."""
+        if self.finished:
+            return []
+        try:
+            msg = m.decode(text)
+        except ProtocolError as exc:
+            return self.fail(ErrorType.INVALID_MESSAGE, str(exc))
+        kind = msg["message"]
+        if kind == ClientMessage.START_RECOGNITION:
+            return self._start(msg)
+        if kind not in set(ClientMessage) or kind == ClientMessage.ADD_AUDIO:
+            hint = " (audio goes in binary frames)" if kind == ClientMessage.ADD_AUDIO else ""
+            return self.fail(ErrorType.INVALID_MESSAGE, f"unknown message type {kind!r}{hint}")
+        if self.state is State.WAITING:
+            return self.fail(ErrorType.PROTOCOL_ERROR, f"{kind} before StartRecognition")
+        handler = {
+            ClientMessage.ADD_CHANNEL_AUDIO: self._channel_audio,
+            ClientMessage.END_OF_STREAM: self._end_of_stream,
+            ClientMessage.END_OF_CHANNEL: self._end_of_channel,
+            ClientMessage.FORCE_END_OF_UTTERANCE: self._force_end_of_utterance,
+            ClientMessage.SET_RECOGNITION_CONFIG: self._set_recognition_config,
+            ClientMessage.GET_SPEAKERS: self._get_speakers,
+        }[ClientMessage(kind)]
+        try:
+            return handler(msg)
+        except UndecodableAudio as exc:
+            return self.fail(ErrorType.INVALID_AUDIO_TYPE, f"Invalid audio type: {exc}")
+
+    def receive_binary(self, data: bytes) -> list[Action]:
+        """One binary frame (``AddAudio``) from the client."""
+        if self.finished:
+            return []
+        if self.state is State.WAITING:
+            return self.fail(ErrorType.PROTOCOL_ERROR, "audio received before StartRecognition")
+        assert self.plan is not None
+        if self.plan.channels is not None:
+            return self.fail(
+                ErrorType.PROTOCOL_ERROR, "a multichannel session takes AddChannelAudio messages"
+            )
+        try:
+            return self._audio(self._channels[None], data, ServerMessage.AUDIO_ADDED)
+        except UndecodableAudio as exc:
+            return self.fail(ErrorType.INVALID_AUDIO_TYPE, f"Invalid audio type: {exc}")
+
+    def engine_done(self, command: EngineCommand, result: Any) -> list[Action]:
+        """The outcome of an engine command (``None``, an ``Update`` or speakers)."""
+        if self.finished:
+            return []
+        if isinstance(command, OpenChannels):
+            return self._started()
+        if isinstance(command, QuerySpeakers):
+            out: list[Action] = [Send(_speakers_result(result))]
+            return out + self._end_of_transcript() if command.final else out
+        channel = self._channels[command.channel]
+        writer = channel.writer
+        if isinstance(command, Feed):
+            sends = [command.ack] if command.ack is not None else []
+            out = [Send(msg) for msg in (*sends, *writer.update(result))]
+            if writer.eou_due():
+                if writer.pending_words:  # commit them first, then the final and the EOU
+                    out.append(ForceEnd(channel.label, forced=False))
+                else:  # all committed already: nothing to ask the recognizer
+                    idle = Update(processed_until=writer.processed)
+                    out += [Send(msg) for msg in writer.end_of_utterance(idle, forced=False)]
+            return out
+        if isinstance(command, ForceEnd):
+            return [Send(msg) for msg in writer.end_of_utterance(result, forced=command.forced)]
+        channel.finished = True
+        out = [Send(msg) for msg in writer.finish(result)]
+        if all(c.finished for c in self._channels.values()):
+            out += self._finale()
+        return out
+
+    def engine_failed(self, reason: str) -> list[Action]:
+        """An engine command raised: the session cannot go on."""
+        return self.fail(ErrorType.JOB_ERROR, f"the recognizer failed: {reason}")
+
+    def fail(self, error_type: str, reason: str) -> list[Action]:
+        """Send ``Error`` and close with the matching code."""
+        if self.finished:
+            return []
+        self.state = State.FAILED
+        self.error = (str(error_type), reason)
+        return [
+            Send(start.error(error_type, reason)),
+            Close(m.close_code_for(error_type), str(error_type)),
+        ]
+
+    # --- start ------------------------------------------------------------------
+
+    def _start(self, msg: Message) -> list[Action]:
+        if self.state is not State.WAITING:
+            return self.fail(ErrorType.PROTOCOL_ERROR, "StartRecognition was already received")
+        try:
+            plan = start.plan_session(msg, path_language=self.path_language)
+        except Rejected as exc:
+            return self.fail(exc.error_type, exc.reason)
+        self.plan = plan
+        self.state = State.OPENING
+        cfg = plan.transcription_config
+        for label in plan.channels or (None,):
+            writer = TranscriptWriter(
+                language=cfg["language"],
+                channel=label,
+                partials=plan.enable_partials,
+                eou_trigger=plan.eou_trigger,
+                speakers=plan.speakers,
+                settle_delay=plan.settings.max_delay,
+            )
+            self._channels[label] = _Channel(label, decoder_for(plan.audio_format), writer)
+        self._speakers_at_end = plan.get_speakers_at_end
+        return [OpenChannels(tuple(self._channels), plan.settings)]
+
+    def _started(self) -> list[Action]:
+        assert self.plan is not None
+        self.state = State.RUNNING
+        rate = self.plan.audio_format.get("sample_rate")
+        return [
+            Send(start.recognition_started(
+                self.session_id, self.plan.transcription_config["language"], self.plan.channels
+            )),
+            Send(start.recognition_quality(rate if isinstance(rate, int) else None)),
+            *(Send(w) for w in self.plan.warnings),
+        ]  # fmt: skip
+
+    # --- audio ----------------------------------------------------------------
+
+    def _audio(self, channel: _Channel, data: bytes, ack_type: ServerMessage) -> list[Action]:
+        channel.frames += 1
+        if channel.ended:
+            return [Send(start.warning(
+                "add_audio_after_eos",
+                "audio received after the end of the stream was ignored",
+                seq_no=channel.frames,
+            ))]  # fmt: skip
+        ack: Message = {"message": ack_type.value, "seq_no": channel.frames}
+        if channel.label is not None:
+            ack["channel"] = channel.label
+        feeds = self._feeds(channel, channel.decoder.push(data))
+        if not feeds:
+            return [Send(ack)]
+        last = feeds[-1]
+        feeds[-1] = Feed(last.channel, last.samples, ack=ack)
+        return list(feeds)
+
+    def _feeds(self, channel: _Channel, samples: Samples) -> list[Feed]:
+        """Cut decoded audio into recognizer pieces that never cross a partial-cadence
+        boundary (the recognizer keeps any part of a frame for the next piece)."""
+        feeds: list[Feed] = []
+        pos = 0
+        while pos < len(samples):
+            boundary = (channel.fed // PARTIAL_SAMPLES + 1) * PARTIAL_SAMPLES
+            step = min(len(samples) - pos, boundary - channel.fed)
+            feeds.append(Feed(channel.label, samples[pos : pos + step]))
+            pos += step
+            channel.fed += step
+        return feeds
+
+    def _channel_audio(self, msg: Message) -> list[Action]:
+        channel = self._channel_named(msg.get("channel"))
+        if isinstance(channel, list):
+            return channel
+        try:
+            data = base64.b64decode(str(msg.get("data", "")), validate=True)
+        except (binascii.Error, ValueError):
+            return self.fail(ErrorType.INVALID_MESSAGE, "AddChannelAudio.data is not base64")
+        return self._audio(channel, data, ServerMessage.CHANNEL_AUDIO_ADDED)
+
+    def _channel_named(self, label: Any) -> _Channel | list[Action]:
+        """The channel a multichannel message names, or the actions that reject it."""
+        assert self.plan is not None
+        if self.plan.channels is None:
+            return self.fail(
+                ErrorType.PROTOCOL_ERROR, "channel messages need a channel-diarized session"
+            )
+        if label not in self.plan.channels:
+            return self.fail(ErrorType.INVALID_MESSAGE, f"unknown channel {label!r}")
+        return self._channels[label]
+
+    # --- ending -----------------------------------------------------------------
+
+    def _end_of_stream(self, msg: Message) -> list[Action]:
+        # last_seq_no is not checked: official clients send 0, the last ack, or the count.
+        out: list[Action] = []
+        for channel in self._channels.values():
+            out += self._end(channel)
+        return out
+
+    def _end_of_channel(self, msg: Message) -> list[Action]:
+        channel = self._channel_named(msg.get("channel"))
+        if isinstance(channel, list):
+            return channel
+        return self._end(channel)
+
+    def _end(self, channel: _Channel) -> list[Action]:
+        if channel.ended:
+            return []
+        channel.ended = True
+        return [*self._feeds(channel, channel.decoder.finish()), Finish(channel.label)]
+
+    def _finale(self) -> list[Action]:
+        if self._speakers_at_end:
+            return [QuerySpeakers(final=True)]
+        return self._end_of_transcript()
+
+    def _end_of_transcript(self) -> list[Action]:
+        self.state = State.DONE
+        return [Send({"message": ServerMessage.END_OF_TRANSCRIPT.value})]
+
+    # --- mid-session requests ---------------------------------------------------
+
+    def _force_end_of_utterance(self, msg: Message) -> list[Action]:
+        # "timestamp" needs no handling: every frame read so far has been fed already.
+        label = msg.get("channel")
+        if label is not None and self.plan is not None and self.plan.channels is not None:
+            named = self._channel_named(label)
+            if isinstance(named, list):
+                return named
+            targets = [named]
+        else:
+            targets = list(self._channels.values())
+        out: list[Action] = []
+        for channel in targets:
+            if not channel.ended:
+                out.append(ForceEnd(channel.label, forced=True))
+        return out
+
+    def _set_recognition_config(self, msg: Message) -> list[Action]:
+        assert self.plan is not None
+        try:
+            changes = start.check_mid_session(self.plan.transcription_config, msg)
+        except Rejected as exc:
+            return self.fail(exc.error_type, exc.reason)
+        self.plan.transcription_config.update(changes)
+        for channel in self._channels.values():
+            if "enable_partials" in changes:
+                channel.writer.partials = bool(changes["enable_partials"])
+            conversation = changes.get("conversation_config")
+            if conversation is not None:
+                trigger = conversation.get("end_of_utterance_silence_trigger", 0.0)
+                channel.writer.eou_trigger = float(trigger)
+        return []
+
+    def _get_speakers(self, msg: Message) -> list[Action]:
+        if msg.get("final"):
+            self._speakers_at_end = True
+            return []
+        return [QuerySpeakers(final=False)]
+
+
+def _speakers_result(speakers: dict[str, list[str]]) -> Message:
+    return {
+        "message": ServerMessage.SPEAKERS_RESULT.value,
+        "speakers": [
+            {"label": label, "speaker_identifiers": list(ids)}
+            for label, ids in sorted(speakers.items())
+            if ids
+        ],
+    }

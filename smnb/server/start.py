@@ -1,0 +1,260 @@
+"""``StartRecognition`` → a checked session plan, and the messages that answer it.
+
+:func:`plan_session` validates the message with the shared rules of
+:mod:`smnb.protocol.config` and adds what only the local server knows (one
+language, a channel limit, what translation can do); a rejection is a
+:class:`Rejected` carrying the ``Error.type`` to send. :func:`recognition_started`
+and friends build the replies.
+
+Stdlib only, plus the recognizer's settings type. No asyncio, no websockets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from smnb._version import __version__
+from smnb.exceptions import ConfigError
+from smnb.protocol.config import validate_audio_format, validate_transcription_config
+from smnb.protocol.messages import ErrorType, Message, ServerMessage
+from smnb.server.recognizer import RecognizerSettings, VocabEntry
+
+LANGUAGES = {"en": "English"}
+"""Languages the embedded recognizer speaks (code → ``language_description``)."""
+
+MAX_CHANNELS = 4
+"""Channels per multichannel session (the SaaS allows 2; each one is a recognizer)."""
+
+ORCHESTRATOR_VERSION = f"smnb-{__version__}+pocketsphinx"
+
+_CHANNEL_MODES = ("channel", "channel_and_speaker")
+_SPEAKER_MODES = ("speaker", "channel_and_speaker")
+
+
+class Rejected(Exception):
+    """The session cannot start (or a config change cannot apply): send ``Error``."""
+
+    def __init__(self, error_type: str, reason: str) -> None:
+        super().__init__(f"{error_type}: {reason}")
+        self.error_type = error_type
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPlan:
+    """Everything the session needs from a valid ``StartRecognition``."""
+
+    transcription_config: Message
+    audio_format: Message
+    settings: RecognizerSettings
+    channels: tuple[str, ...] | None
+    """Channel labels of a multichannel session; ``None`` for a single stream."""
+    enable_partials: bool
+    eou_trigger: float
+    speakers: bool
+    """Whether words carry ``speaker`` labels."""
+    get_speakers_at_end: bool
+    warnings: tuple[Message, ...]
+    """``Warning`` messages to send after ``RecognitionStarted``."""
+
+
+def plan_session(message: Mapping[str, Any], *, path_language: str | None = None) -> SessionPlan:
+    """Check a ``StartRecognition`` message.
+
+    Raises:
+        Rejected: with ``invalid_audio_type``, ``invalid_language`` or ``invalid_config``.
+    """
+    raw_format = message.get("audio_format", {"type": "file"})  # JS and Melia may omit it
+    if not isinstance(raw_format, Mapping):
+        raise Rejected(ErrorType.INVALID_AUDIO_TYPE, "audio_format must be an object")
+    try:
+        audio_format = validate_audio_format(raw_format)
+    except ConfigError as exc:
+        raise Rejected(ErrorType.INVALID_AUDIO_TYPE, str(exc)) from exc
+
+    raw_config = message.get("transcription_config")
+    if not isinstance(raw_config, Mapping):
+        raise Rejected(ErrorType.INVALID_CONFIG, "transcription_config must be an object")
+    _check_language(raw_config.get("language"), path_language)
+    try:
+        config = validate_transcription_config(raw_config)
+    except ConfigError as exc:
+        raise Rejected(ErrorType.INVALID_CONFIG, str(exc)) from exc
+
+    diarization = config.get("diarization", "none")
+    labels = config.get("channel_diarization_labels")
+    channels: tuple[str, ...] | None = None
+    if diarization in _CHANNEL_MODES:
+        if not labels:
+            raise Rejected(
+                ErrorType.INVALID_CONFIG,
+                f"diarization {diarization!r} needs channel_diarization_labels",
+            )
+        if len(labels) > MAX_CHANNELS:
+            raise Rejected(
+                ErrorType.INVALID_CONFIG,
+                f"{len(labels)} channels requested; this server allows {MAX_CHANNELS}",
+            )
+        channels = tuple(labels)
+    elif labels:
+        raise Rejected(
+            ErrorType.INVALID_CONFIG,
+            "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'",
+        )
+
+    warnings = _check_extras(message)
+    speaker_cfg = config.get("speaker_diarization_config") or {}
+    speakers = diarization in _SPEAKER_MODES
+    settings = RecognizerSettings(
+        max_delay=float(config.get("max_delay", 4.0)),
+        max_delay_mode=config.get("max_delay_mode", "flexible"),
+        enable_partials=bool(config.get("enable_partials", False)),
+        speaker_diarization=speakers,
+        max_speakers=speaker_cfg.get("max_speakers"),
+        speaker_sensitivity=float(speaker_cfg.get("speaker_sensitivity", 0.5)),
+        additional_vocab=tuple(_vocab(entry) for entry in config.get("additional_vocab", ())),
+    )
+    conversation = config.get("conversation_config") or {}
+    return SessionPlan(
+        transcription_config=config,
+        audio_format=audio_format,
+        settings=settings,
+        channels=channels,
+        enable_partials=settings.enable_partials,
+        eou_trigger=float(conversation.get("end_of_utterance_silence_trigger", 0.0)),
+        speakers=speakers,
+        get_speakers_at_end=bool(speaker_cfg.get("get_speakers", False)),
+        warnings=warnings,
+    )
+
+
+def check_mid_session(original: Mapping[str, Any], message: Mapping[str, Any]) -> Message:
+    """Check a ``SetRecognitionConfig``; returns the mid-session fields it sets.
+
+    The legacy client sends its *whole* configuration, so fields that may not change
+    are accepted as long as they keep their original values.
+
+    Raises:
+        Rejected: ``invalid_language`` or ``invalid_config``.
+    """
+    raw = message.get("transcription_config")
+    if not isinstance(raw, Mapping):
+        raise Rejected(ErrorType.INVALID_CONFIG, "transcription_config must be an object")
+    if "language" in raw and raw["language"] != original.get("language"):
+        raise Rejected(ErrorType.INVALID_LANGUAGE, "the language cannot change mid-session")
+    mutable = {"language", "max_delay", "max_delay_mode", "audio_filtering_config",
+               "enable_partials", "conversation_config"}  # fmt: skip
+    for key, value in raw.items():
+        if key not in mutable and original.get(key) != value:
+            raise Rejected(ErrorType.INVALID_CONFIG, f"{key} cannot change mid-session")
+    changes = {k: v for k, v in raw.items() if k in mutable}
+    try:
+        return validate_transcription_config(changes, mid_session=True)
+    except ConfigError as exc:
+        raise Rejected(ErrorType.INVALID_CONFIG, str(exc)) from exc
+
+
+def _check_language(language: Any, path_language: str | None) -> None:
+    if not isinstance(language, str) or not language:
+        raise Rejected(ErrorType.INVALID_CONFIG, "transcription_config.language is required")
+    if language not in LANGUAGES:
+        supported = ", ".join(sorted(LANGUAGES))
+        raise Rejected(
+            ErrorType.INVALID_LANGUAGE,
+            f"language {language!r} is not supported by the local server (supported: {supported})",
+        )
+    if path_language is not None and path_language != language:
+        raise Rejected(
+            ErrorType.INVALID_LANGUAGE,
+            f"the URL asks for {path_language!r} but transcription_config.language is {language!r}",
+        )
+
+
+def _check_extras(message: Mapping[str, Any]) -> tuple[Message, ...]:
+    warnings: list[Message] = []
+    translation = message.get("translation_config")
+    if translation is not None:
+        targets = translation.get("target_languages") if isinstance(translation, Mapping) else None
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            raise Rejected(
+                ErrorType.INVALID_CONFIG, "translation_config.target_languages must be strings"
+            )
+        if len(targets) > 5:
+            raise Rejected(ErrorType.INVALID_CONFIG, "at most 5 translation target languages")
+        warnings.append(
+            warning(
+                "empty_translation_target_list",
+                "the local server does not translate; translation is disabled",
+            )
+        )
+    events = message.get("audio_events_config")
+    if events is not None and not isinstance(events, Mapping):
+        raise Rejected(ErrorType.INVALID_CONFIG, "audio_events_config must be an object")
+    return tuple(warnings)
+
+
+def _vocab(entry: Any) -> str | VocabEntry:
+    if isinstance(entry, str):
+        return entry
+    return VocabEntry(entry["content"], tuple(entry.get("sounds_like") or ()))
+
+
+# --- replies -------------------------------------------------------------------
+
+
+def recognition_started(
+    session_id: str, language: str, channels: tuple[str, ...] | None
+) -> Message:
+    """``RecognitionStarted`` with the fields official clients read."""
+    msg: Message = {
+        "message": ServerMessage.RECOGNITION_STARTED.value,
+        "orchestrator_version": ORCHESTRATOR_VERSION,
+        "id": session_id,
+        "language_pack_info": {
+            "adapted": False,
+            "itn": False,
+            "language_description": LANGUAGES[language],
+            "word_delimiter": " ",
+            "writing_direction": "left-to-right",
+        },
+    }
+    if channels is not None:
+        msg["channel_ids"] = list(channels)
+    return msg
+
+
+def recognition_quality(input_rate: int | None) -> Message:
+    """``Info recognition_quality``: broadcast at 12 kHz and above (or unknown), else telephony."""
+    quality = "telephony" if input_rate is not None and input_rate < 12_000 else "broadcast"
+    return {
+        "message": ServerMessage.INFO.value,
+        "type": "recognition_quality",
+        "quality": quality,
+        "reason": f"Running recognition using a {quality} model quality.",
+    }
+
+
+def session_usage(usage: int, quota: int | None) -> Message:
+    """``Info concurrent_session_usage``, the first message of a real session."""
+    msg: Message = {
+        "message": ServerMessage.INFO.value,
+        "type": "concurrent_session_usage",
+        "usage": usage,
+        "reason": f"{usage} concurrent sessions active"
+        + (f" out of quota {quota}" if quota is not None else ""),
+    }
+    if quota is not None:
+        msg["quota"] = quota
+    return msg
+
+
+def warning(kind: str, reason: str, **extra: Any) -> Message:
+    """A ``Warning`` message."""
+    return {"message": ServerMessage.WARNING.value, "type": kind, "reason": reason, **extra}
+
+
+def error(kind: str, reason: str) -> Message:
+    """An ``Error`` message."""
+    return {"message": ServerMessage.ERROR.value, "type": kind, "reason": reason}

@@ -1,0 +1,264 @@
+"""Recognizer updates → ``AddTranscript`` / ``AddPartialTranscript`` / ``EndOfUtterance``.
+
+One :class:`TranscriptWriter` per audio stream (per channel in a multichannel
+session). It shapes the engine's committed words into messages that look like
+the service's:
+
+* finals tile the timeline: each ``AddTranscript``'s ``metadata.start_time`` is the
+  previous one's ``end_time``; its transcript ends with a space;
+* a ``.`` (``attaches_to: previous``, ``is_eos: true``) closes each utterance the
+  engine ended, and the next word starts with a capital;
+* partials come on a fixed audio cadence (:data:`PARTIAL_INTERVAL`), empty ones in
+  silence included, and right after every final; empty finals mark long silences;
+* with an end-of-utterance trigger it tells the session when the silence since the
+  last word is long enough (:meth:`eou_due`), once per silence.
+
+Stdlib only, plus the recognizer's data types. No asyncio, no websockets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from smnb.protocol.messages import JSON_FORMAT_VERSION, Message, ServerMessage
+from smnb.server.recognizer import Update, Word
+
+PARTIAL_INTERVAL = 0.36
+"""Audio seconds between two partials (the cadence seen in real traffic)."""
+
+EMPTY_FINAL_INTERVAL = 1.8
+"""Audio seconds of settled silence after which an empty final is sent (as the service does)."""
+
+EOU_PENDING_GRACE = 0.6
+"""Extra silence required for an end of utterance while words are still provisional."""
+
+_EPS = 1e-6
+
+
+@dataclass(slots=True)
+class TranscriptWriter:
+    """Message builder for one stream; see the module docstring."""
+
+    language: str = "en"
+    channel: str | None = None
+    partials: bool = False
+    eou_trigger: float = 0.0
+    speakers: bool = False
+    settle_delay: float = 4.0
+    """Audio older than this (the max_delay) with no pending word is known silence."""
+
+    final_end: float = 0.0
+    processed: float = 0.0
+    _next_partial: float = PARTIAL_INTERVAL
+    _sentence_open: bool = False  # words since the last sentence end
+    _last_speaker: str | None = None
+    _last_final_word_end: float = 0.0
+    _last_word_end: float | None = None
+    _eou_armed: bool = False
+    _partial: tuple[Word, ...] = field(default_factory=tuple)
+
+    # --- updates ----------------------------------------------------------------
+
+    def update(self, update: Update) -> list[Message]:
+        """Messages for the result of a ``feed``: a final if words were committed,
+        then a partial (after a final, or when the cadence is due), or an empty final
+        during a long silence."""
+        self._advance(update)
+        out: list[Message] = []
+        results = self._results(update.finals, update.utterance_ends)
+        if results:
+            out.append(self._final(results))
+        elif not self._partial and self._settled() - self.final_end >= EMPTY_FINAL_INTERVAL:
+            out.append(self._final([], end=self._settled()))
+        due = self.processed + _EPS >= self._next_partial
+        if due:
+            self._next_partial = (math.floor(self.processed / PARTIAL_INTERVAL + _EPS) + 1) * (
+                PARTIAL_INTERVAL
+            )
+        if self.partials and (results or due):
+            out.append(self._partial_message())
+        return out
+
+    def end_of_utterance(self, update: Update, *, forced: bool) -> list[Message]:
+        """After a forced commit: the final (possibly empty), a partial, ``EndOfUtterance``."""
+        self._advance(update)
+        results = self._results(update.finals, update.utterance_ends, close=True)
+        out = [self._final(results, forced=forced)]
+        if self.partials:
+            out.append(self._partial_message())
+        eou: Message = {
+            "message": ServerMessage.END_OF_UTTERANCE.value,
+            "format": JSON_FORMAT_VERSION,
+            "metadata": {"start_time": self.processed, "end_time": self.processed},
+        }
+        if forced:
+            eou["forced"] = True
+        if self.channel is not None:
+            eou["channel"] = self.channel
+        out.append(eou)
+        self._eou_armed = False
+        return out
+
+    def finish(self, update: Update) -> list[Message]:
+        """The stream ended: every remaining word as a final, then an empty partial."""
+        self._advance(update)
+        results = self._results(update.finals, update.utterance_ends, close=True)
+        out: list[Message] = []
+        if results:
+            out.append(self._final(results))
+        if self.partials:
+            self._partial = ()
+            out.append(self._partial_message(start=self.processed))
+        return out
+
+    def eou_due(self) -> bool:
+        """Has the end-of-utterance silence trigger elapsed since the last word (once)?
+
+        While the recognizer still holds provisional words the silence may only be its
+        first pass lagging behind the audio (~0.5 s), so then the trigger must be exceeded
+        by :data:`EOU_PENDING_GRACE` too; usually the recognizer's own pause detection
+        commits the words first.
+        """
+        if self.eou_trigger <= 0 or not self._eou_armed or self._last_word_end is None:
+            return False
+        silence = self.processed - self._last_word_end + _EPS
+        needed = self.eou_trigger + (EOU_PENDING_GRACE if self._partial else 0.0)
+        return silence >= needed
+
+    @property
+    def pending_words(self) -> bool:
+        """Whether the recognizer holds provisional words (a forced commit has work to do)."""
+        return bool(self._partial)
+
+    # --- internals -----------------------------------------------------------------
+
+    def _advance(self, update: Update) -> None:
+        self.processed = max(self.processed, update.processed_until)
+        self._partial = tuple(update.partial)
+        newest = [w.end_time for w in (*update.finals, *update.partial)]
+        if newest:
+            self._last_word_end = max(self._last_word_end or 0.0, *newest)
+            self._eou_armed = True
+
+    def _settled(self) -> float:
+        return self.processed - self.settle_delay
+
+    def _results(
+        self, words: Sequence[Word], ends: Iterable[float], *, close: bool = False
+    ) -> list[Message]:
+        """Word results with a ``.`` wherever an utterance ended (and at the end if ``close``)."""
+        out: list[Message] = []
+        pending_ends = sorted(ends)
+        for word in words:
+            while pending_ends and pending_ends[0] <= word.start_time + 0.05:
+                pending_ends.pop(0)
+                self._close_sentence(out)
+            out.append(self._word(word))
+        if pending_ends or close:
+            self._close_sentence(out)
+        return out
+
+    def _close_sentence(self, out: list[Message]) -> None:
+        if not self._sentence_open:
+            return
+        self._sentence_open = False
+        end = out[-1]["end_time"] if out else self._last_final_word_end
+        alt: dict[str, Any] = {"content": ".", "confidence": 1.0, "language": self.language}
+        if self.speakers:
+            alt["speaker"] = self._last_speaker or "UU"
+        result: Message = {
+            "type": "punctuation",
+            "start_time": end,
+            "end_time": end,
+            "alternatives": [alt],
+            "attaches_to": "previous",
+            "is_eos": True,
+        }
+        if self.channel is not None:
+            result["channel"] = self.channel
+        out.append(result)
+
+    def _word(self, word: Word, *, sentence_start: bool | None = None) -> Message:
+        start = not self._sentence_open if sentence_start is None else sentence_start
+        alt: dict[str, Any] = {
+            "content": _display(word.content, sentence_start=start),
+            "confidence": round(word.confidence, 2),
+            "language": self.language,
+        }
+        if self.speakers:
+            alt["speaker"] = word.speaker or "UU"
+        result: Message = {
+            "type": "word",
+            "start_time": word.start_time,
+            "end_time": word.end_time,
+            "alternatives": [alt],
+        }
+        if self.channel is not None:
+            result["channel"] = self.channel
+        if sentence_start is None:  # a final word: it moves the sentence state on
+            self._sentence_open = True
+            self._last_speaker = word.speaker
+            self._last_final_word_end = word.end_time
+        return result
+
+    def _final(
+        self, results: list[Message], *, end: float | None = None, forced: bool = False
+    ) -> Message:
+        start = self.final_end
+        stop = max([start, *(r["end_time"] for r in results)] + ([] if end is None else [end]))
+        self.final_end = stop
+        msg = self._transcript(ServerMessage.ADD_TRANSCRIPT, results, start, stop)
+        msg["metadata"]["transcript"] = _text(results) + (" " if results else "")
+        if forced:
+            msg["forced"] = True
+        return msg
+
+    def _partial_message(self, *, start: float | None = None) -> Message:
+        results: list[Message] = []
+        opening = not self._sentence_open
+        for word in self._partial:
+            results.append(self._word(word, sentence_start=opening))
+            opening = False
+        begin = self.final_end if start is None else start
+        msg = self._transcript(
+            ServerMessage.ADD_PARTIAL_TRANSCRIPT, results, begin, max(begin, self.processed)
+        )
+        msg["metadata"]["transcript"] = _text(results)
+        return msg
+
+    def _transcript(
+        self, kind: ServerMessage, results: list[Message], start: float, end: float
+    ) -> Message:
+        msg: Message = {
+            "message": kind.value,
+            "format": JSON_FORMAT_VERSION,
+            "metadata": {"start_time": round(start, 3), "end_time": round(end, 3)},
+            "results": results,
+        }
+        if self.channel is not None:
+            msg["channel"] = self.channel
+        return msg
+
+
+def _display(content: str, *, sentence_start: bool) -> str:
+    """Written form: capital at a sentence start, and the pronoun ``I``."""
+    if content == "i" or content.startswith("i'"):
+        return "I" + content[1:]
+    if sentence_start and content[:1].islower():
+        return content[0].upper() + content[1:]
+    return content
+
+
+def _text(results: Sequence[Message]) -> str:
+    """Join results the way the service does: punctuation sticks to the previous word."""
+    text = ""
+    for result in results:
+        content = result["alternatives"][0]["content"]
+        if result["type"] == "punctuation" and result.get("attaches_to") == "previous":
+            text += content
+        else:
+            text += (" " if text else "") + content
+    return text

@@ -1,0 +1,89 @@
+"""Records → pandas DataFrames: the pandas boundary of smnb.
+
+Every function takes a :class:`~smnb.recorder.Recorder` (snapshotted, so a
+session still running on another thread is safe to read) or any iterable of
+:class:`~smnb.recorder.Record`, and returns a fresh DataFrame with a fixed set
+of columns and dtypes (``float64`` times, nullable ``Int64`` ids and counts,
+``category`` labels, nullable ``boolean`` flags). An empty session gives empty
+frames with the same columns and dtypes.
+
+Time: ``t0`` (:func:`audio_origin`) is ``scheduled_t − audio_end`` of the first
+audio frame, the moment sample 0 was (as if) spoken. ``received_s = t − t0``;
+``latency_s = received_s − end_time``. Without audio, ``t0`` is undefined and
+every ``*_s`` column is NaN. See ``docs/architecture.md`` for the column lists.
+
+Never imports the transport (``smnb.client``, websockets, asyncio), widgets or plots.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from smnb.tables._columns import Records, as_records, audio_origin
+from smnb.tables._session import (
+    AUDIO_SCHEMA,
+    EVENTS_SCHEMA,
+    MESSAGES_SCHEMA,
+    audio,
+    events,
+    messages,
+)
+from smnb.tables._transcripts import (
+    PARTIALS_SCHEMA,
+    TRANSCRIPTS_SCHEMA,
+    WORDS_SCHEMA,
+    partials,
+    transcripts,
+    words,
+)
+from smnb.tables._utterances import (
+    UTTERANCES_SCHEMA,
+    join_tokens,
+    text,
+    utterances,
+    word_delimiter,
+)
+
+__all__ = [
+    "SCHEMAS",
+    "Records",
+    "all_tables",
+    "audio",
+    "audio_origin",
+    "events",
+    "join_tokens",
+    "messages",
+    "partials",
+    "text",
+    "transcripts",
+    "utterances",
+    "word_delimiter",
+    "words",
+]
+
+SCHEMAS: dict[str, dict[str, str]] = {
+    "messages": MESSAGES_SCHEMA,
+    "words": WORDS_SCHEMA,
+    "partials": PARTIALS_SCHEMA,
+    "transcripts": TRANSCRIPTS_SCHEMA,
+    "utterances": UTTERANCES_SCHEMA,
+    "events": EVENTS_SCHEMA,
+    "audio": AUDIO_SCHEMA,
+}
+"""Column name → dtype of every table, in column order."""
+
+_BUILDERS = {
+    "messages": messages,
+    "words": words,
+    "partials": partials,
+    "transcripts": transcripts,
+    "utterances": utterances,
+    "events": events,
+    "audio": audio,
+}
+
+
+def all_tables(records: Records) -> dict[str, pd.DataFrame]:
+    """Every table, built from one snapshot of the records."""
+    recs = as_records(records)
+    return {name: build(recs) for name, build in _BUILDERS.items()}

@@ -1,0 +1,335 @@
+"""What a live transcript view shows, computed from records alone.
+
+:class:`TranscriptState` folds :class:`~smnb.recorder.Record` objects, one at a
+time, into finalized tokens, the current partial per channel and the status
+counters (audio seconds sent, messages received, latency of the last final).
+:func:`render_transcript_html` and :func:`render_status_html` turn it into the
+HTML strings the widgets display. Nothing here touches ipywidgets, so the logic
+is unit-tested without a front end and the widget layer stays a thin shell.
+
+Must not import: ipywidgets, anywidget, asyncio, websockets, smnb.client, pandas.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from smnb.recorder import META, RECEIVED, SENT, Record
+
+PARTIAL_COLOR = "#8a8a8a"
+"""Grey for the provisional text (readable on light and dark themes)."""
+
+
+@dataclass(slots=True)
+class Token:
+    """One displayed word or punctuation mark."""
+
+    content: str
+    start_time: float
+    end_time: float
+    speaker: str | None = None
+    glue_prev: bool = False  # punctuation that attaches to the previous word
+    glue_next: bool = False
+
+
+@dataclass
+class TranscriptState:
+    """Everything the live view displays, updated record by record.
+
+    ``phase`` is one of ``idle``, ``connecting``, ``streaming``, ``ending``,
+    ``done``, ``error`` or ``closed``.
+    """
+
+    finals: dict[str | None, list[Token]] = field(default_factory=dict)
+    partials: dict[str | None, list[Token]] = field(default_factory=dict)
+    phase: str = "idle"
+    audio_seconds_sent: float = 0.0
+    frames_sent: int = 0
+    messages_received: int = 0
+    n_partials: int = 0
+    n_finals: int = 0
+    last_final_latency: float | None = None
+    error: str | None = None
+    warning: str | None = None
+    t0: float | None = None  # audio clock origin: when sample 0 was (as if) spoken
+    pace: str | None = None  # from the Session note: "realtime", "live", "fast", …
+    last_i: int = -1
+
+    # --- folding records ------------------------------------------------------
+
+    def apply(self, record: Record) -> bool:
+        """Fold one record in; returns True when the session has just ended."""
+        self.last_i = max(self.last_i, record.i)
+        if record.direction == SENT:
+            self._apply_sent(record)
+            return False
+        if record.direction == META:
+            return self._apply_meta(record)
+        if record.direction == RECEIVED:
+            return self._apply_received(record)
+        return False
+
+    def _apply_sent(self, record: Record) -> None:
+        if record.type in ("AddAudio", "AddChannelAudio"):
+            self.frames_sent += 1
+            if record.audio_end is not None:
+                self.audio_seconds_sent = max(self.audio_seconds_sent, record.audio_end)
+                if self.t0 is None:
+                    scheduled = record.scheduled_t if record.scheduled_t is not None else record.t
+                    self.t0 = scheduled - record.audio_end
+        elif record.type == "StartRecognition":
+            self.phase = "connecting"
+        elif record.type == "EndOfStream" and self.phase == "streaming":
+            self.phase = "ending"
+
+    def _apply_meta(self, record: Record) -> bool:
+        payload = record.payload or {}
+        if record.type == "Session":
+            pace = payload.get("pace")
+            self.pace = str(pace) if pace is not None else None
+            if self.phase == "idle":
+                self.phase = "connecting"
+        elif record.type == "ClientError":
+            self.error = f"{payload.get('error', 'error')}: {payload.get('message', '')}"
+            self.phase = "error"
+            return True
+        elif record.type == "Closed":
+            if self.phase not in ("done", "error"):
+                self.phase = "closed"
+            return True
+        return False
+
+    def _apply_received(self, record: Record) -> bool:
+        self.messages_received += 1
+        msg = record.payload or {}
+        kind = record.type
+        channel = _channel_of(msg, record)
+        if kind == "RecognitionStarted":
+            if self.phase in ("idle", "connecting"):
+                self.phase = "streaming"
+        elif kind == "AddPartialTranscript":
+            self.n_partials += 1
+            self.partials[channel] = _tokens(msg)
+        elif kind == "AddTranscript":
+            self._apply_final(msg, channel, record.t)
+        elif kind == "Warning":
+            self.warning = str(msg.get("reason") or msg.get("type") or "warning")
+        elif kind == "Error":
+            self.error = f"{msg.get('type', 'error')}: {msg.get('reason', '')}"
+            self.phase = "error"
+            return True
+        elif kind == "EndOfTranscript":
+            if self.phase != "error":
+                self.phase = "done"
+            return True
+        return False
+
+    def _apply_final(self, msg: dict[str, Any], channel: str | None, t: float) -> None:
+        self.n_finals += 1
+        tokens = _tokens(msg)
+        if not tokens:
+            return
+        self.finals.setdefault(channel, []).extend(tokens)
+        end = max(tok.end_time for tok in tokens)
+        # The final supersedes the partial words it covers; keep the provisional tail.
+        self.partials[channel] = [p for p in self.partials.get(channel, []) if p.start_time >= end]
+        words_end = [tok.end_time for tok in tokens if not tok.glue_prev] or [end]
+        if self.t0 is not None:
+            self.last_final_latency = (t - self.t0) - max(words_end)
+
+    # --- views of the state -----------------------------------------------------
+
+    @property
+    def channels(self) -> list[str | None]:
+        """Channel labels in order of first appearance (``[None]`` for one stream)."""
+        seen = list(dict.fromkeys([*self.finals, *self.partials]))
+        return seen or [None]
+
+    @property
+    def diarized(self) -> bool:
+        """True once any token carries a speaker label."""
+        return any(
+            tok.speaker is not None
+            for group in (*self.finals.values(), *self.partials.values())
+            for tok in group
+        )
+
+    def final_text(self, channel: str | None = None) -> str:
+        """The finalized text of one channel (all channels, joined, when None)."""
+        keys = [channel] if channel is not None else list(self.finals)
+        return " ".join(t for t in (join_tokens(self.finals.get(k, [])) for k in keys) if t)
+
+    def partial_text(self, channel: str | None = None) -> str:
+        """The current partial of one channel (all channels, joined, when None)."""
+        keys = [channel] if channel is not None else list(self.partials)
+        return " ".join(t for t in (join_tokens(self.partials.get(k, [])) for k in keys) if t)
+
+    @property
+    def finished(self) -> bool:
+        """True once the session has ended, successfully or not."""
+        return self.phase in ("done", "error", "closed")
+
+
+def _channel_of(msg: dict[str, Any], record: Record) -> str | None:
+    channel = msg.get("channel", record.channel)
+    if channel is None:
+        results = msg.get("results") or []
+        if results and isinstance(results[0], dict):
+            channel = results[0].get("channel")
+    return str(channel) if channel is not None else None
+
+
+def _tokens(msg: dict[str, Any]) -> list[Token]:
+    tokens = []
+    for item in msg.get("results") or []:
+        if not isinstance(item, dict):
+            continue
+        alternatives = item.get("alternatives") or [{}]
+        best = alternatives[0] if isinstance(alternatives[0], dict) else {}
+        content = str(best.get("content", ""))
+        if not content:
+            continue
+        is_punct = item.get("type") == "punctuation"
+        attaches = item.get("attaches_to") or ("previous" if is_punct else "none")
+        speaker = best.get("speaker")
+        tokens.append(
+            Token(
+                content=content,
+                start_time=float(item.get("start_time", 0.0)),
+                end_time=float(item.get("end_time", 0.0)),
+                speaker=str(speaker) if speaker is not None else None,
+                glue_prev=attaches in ("previous", "both"),
+                glue_next=attaches in ("next", "both"),
+            )
+        )
+    return tokens
+
+
+def join_tokens(tokens: list[Token]) -> str:
+    """Words separated by spaces, punctuation attached where it says it attaches."""
+    out: list[str] = []
+    glue = True  # no space before the first token
+    for tok in tokens:
+        if not (glue or tok.glue_prev):
+            out.append(" ")
+        out.append(tok.content)
+        glue = tok.glue_next
+    return "".join(out)
+
+
+# --- rendering ------------------------------------------------------------------
+
+
+def _turns(tokens: list[Token]) -> list[tuple[str | None, list[Token]]]:
+    """Consecutive runs of tokens by the same speaker (punctuation joins the run)."""
+    turns: list[tuple[str | None, list[Token]]] = []
+    for tok in tokens:
+        speaker = tok.speaker
+        if turns and (speaker is None or tok.glue_prev or speaker == turns[-1][0]):
+            turns[-1][1].append(tok)
+        else:
+            turns.append((speaker, [tok]))
+    return turns
+
+
+def _label(text: str) -> str:
+    return f'<b class="smnb-label">{html.escape(text)}:</b> '
+
+
+def _channel_html(state: TranscriptState, channel: str | None, max_chars: int) -> str:
+    finals = state.finals.get(channel, [])
+    partial = state.partials.get(channel, [])
+    diarized = state.diarized
+    parts: list[str] = []
+    # Keep only the newest finals beyond max_chars: the view is for watching, the
+    # Result keeps everything.
+    size, keep = 0, len(finals)
+    while keep > 0 and size + len(finals[keep - 1].content) + 1 <= max_chars:
+        keep -= 1
+        size += len(finals[keep].content) + 1
+    if keep:
+        finals = finals[keep:]
+        parts.append('<span class="smnb-cut">… </span>')
+    last_speaker: str | None = None
+    for speaker, tokens in _turns(finals):
+        text = join_tokens(tokens)
+        if diarized:
+            parts.append("<br>" if parts else "")
+            parts.append(_label(speaker or "UU"))
+        elif parts:
+            parts.append(" ")
+        parts.append(f'<span class="smnb-final">{html.escape(text)}</span>')
+        last_speaker = speaker
+    if partial:
+        text = join_tokens(partial)
+        speaker = partial[0].speaker
+        if diarized and speaker != last_speaker:
+            parts.append("<br>" if parts else "")
+            parts.append(_label(speaker or "UU"))
+        elif parts and not partial[0].glue_prev:
+            parts.append(" ")
+        parts.append(
+            f'<span class="smnb-partial" style="color:{PARTIAL_COLOR}">{html.escape(text)}</span>'
+        )
+    body = "".join(parts)
+    if channel is not None:
+        body = f'<b class="smnb-channel">[{html.escape(channel)}]</b> ' + body
+    return f'<div class="smnb-channel-block" style="margin-bottom:0.4em">{body}</div>'
+
+
+def render_transcript_html(state: TranscriptState, *, max_chars: int = 20_000) -> str:
+    """The transcript: finals in normal type, the partial in grey, labels when present."""
+    blocks = [_channel_html(state, ch, max_chars) for ch in state.channels]
+    if not any(state.finals.values()) and not any(state.partials.values()):
+        blocks = ['<i class="smnb-empty" style="color:#8a8a8a">(no speech yet)</i>']
+    return (
+        '<div class="smnb-transcript" style="font-size:1.05em;line-height:1.5">'
+        + "".join(blocks)
+        + "</div>"
+    )
+
+
+_PHASE_ICONS = {
+    "idle": "○",
+    "connecting": "◌",
+    "streaming": "●",
+    "ending": "◐",
+    "done": "✓",
+    "error": "✗",
+    "closed": "✗",
+}
+
+
+def status_text(state: TranscriptState, *, hint: str | None = None) -> str:
+    """One line: phase, audio seconds sent, messages, last final latency."""
+    phase = state.phase
+    if phase == "idle":
+        phase = "starting"  # the session task has not recorded anything yet
+    elif phase == "streaming" and state.frames_sent == 0:
+        phase = "waiting for audio"
+    parts = [f"{_PHASE_ICONS.get(state.phase, '')} {phase}".strip()]
+    parts.append(f"{state.audio_seconds_sent:.1f} s audio sent")
+    parts.append(f"{state.messages_received} messages")
+    parts.append(f"{state.n_partials} partials, {state.n_finals} finals")
+    if state.last_final_latency is not None and state.pace in (None, "realtime", "live"):
+        parts.append(f"last final latency {state.last_final_latency:.2f} s")
+    elif state.pace is not None and state.pace not in ("realtime", "live"):
+        # Faster than real time there is no "spoken at" moment to measure from.
+        parts.append(f"pace {state.pace}: no latency")
+    line = " · ".join(parts)
+    if state.error:
+        line += f" · error {state.error}"
+    elif state.warning:
+        line += f" · warning {state.warning}"
+    if hint and not state.finished and state.frames_sent == 0:
+        line += f" · {hint}"
+    return line
+
+
+def render_status_html(state: TranscriptState, *, hint: str | None = None) -> str:
+    """The status line as HTML (monospace-free, small, grey unless an error)."""
+    color = "#c62828" if state.error else "#555"
+    text = html.escape(status_text(state, hint=hint))
+    return f'<div class="smnb-status" style="font-size:0.85em;color:{color}">{text}</div>'

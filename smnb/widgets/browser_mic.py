@@ -1,0 +1,300 @@
+"""The browser's microphone as an audio source: an anywidget plus its AudioSource.
+
+In Colab and Binder the kernel runs on a remote machine, so the only microphone
+is the one in the user's browser. :class:`BrowserMic` is an anywidget (front
+end in ``browser_mic.js``) that captures it with an AudioWorklet and sends
+16 kHz mono int16 chunks (100 ms) to the kernel as binary comm messages.
+:class:`BrowserMicSource` turns those messages into the AudioSource contract of
+docs/architecture.md (``live=True``), so the session API streams it like any
+other source.
+
+Threading: comm handlers run on a kernel "subshell" thread under JupyterLab
+>= 4.4 with ipykernel 7 (on the main thread elsewhere). The handler never
+touches asyncio objects directly: it hands each chunk to the session loop with
+``loop.call_soon_threadsafe``; chunks arriving before the session starts are
+kept and delivered first.
+
+Must not import: smnb.client, smnb.api, websockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from smnb.audio.sources import Chunk
+from smnb.clock import Clock, monotonic
+
+logger = logging.getLogger(__name__)
+
+_HERE = Path(__file__).parent
+
+NO_AUDIO_MESSAGE = (
+    "No audio from the browser microphone yet. Click ▶ Start microphone and allow access. "
+    "A headless run (nbclient, nbconvert, CI) has no browser, so no audio arrives there; "
+    "the rest of the notebook still runs."
+)
+
+_END = object()
+
+
+class BrowserMic(anywidget.AnyWidget):
+    """A ▶ Start / ■ Stop microphone button that streams to the kernel.
+
+    Display it (or pass it to ``smnb.live``), click Start, speak, click Stop.
+    Counters (``chunks_received``, ``seconds_received``, ``gaps``) are updated
+    as audio arrives and can be read from any thread.
+    """
+
+    # Read at import (not a Path) so the widget works on anywidget 0.9 everywhere.
+    _esm = (_HERE / "browser_mic.js").read_text(encoding="utf-8")
+    _css = (_HERE / "browser_mic.css").read_text(encoding="utf-8")
+
+    sample_rate = traitlets.Int(16_000).tag(sync=True)
+    chunk_ms = traitlets.Int(100).tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)  # kernel-side explanations, shown under
+
+    def __init__(self, *, sample_rate: int = 16_000, chunk_ms: int = 100, **kwargs: Any) -> None:
+        super().__init__(sample_rate=sample_rate, chunk_ms=chunk_ms, **kwargs)
+        self._lock = threading.Lock()
+        self._source: BrowserMicSource | None = None  # the session being fed, if any
+        self.rendered = False
+        self.recording = False
+        self.native_rate: int | None = None
+        self.chunks_received = 0
+        self.samples_received = 0
+        self.gaps = 0
+        self.dropped = 0
+        self.error: str | None = None
+        self._next_seq = 0
+        self.on_msg(self._on_custom)
+
+    @property
+    def seconds_received(self) -> float:
+        """Audio seconds received from the browser so far."""
+        return self.samples_received / self.sample_rate
+
+    # --- front end → kernel (any thread) --------------------------------------
+
+    def _on_custom(self, _widget: Any, content: Any, buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = str(content.get("type", ""))
+        data = bytes(buffers[0]) if kind == "audio" and buffers else None
+        with self._lock:
+            self.rendered = True
+            if kind == "started":
+                self.recording = True
+                self.native_rate = int(content.get("native_rate") or 0) or None
+                self.error = None
+            elif kind == "stopped":
+                self.recording = False
+            elif kind == "error":
+                self.recording = False
+                self.error = str(content.get("message", "error"))
+            elif data is not None:
+                seq = int(content.get("seq", self._next_seq))
+                self.gaps += max(0, seq - self._next_seq)
+                self._next_seq = seq + 1
+                self.chunks_received += 1
+                self.samples_received += len(data) // 2
+            source = self._source
+            if kind == "audio" and data is not None and source is None:
+                self.dropped += 1
+        if source is not None:
+            source._deliver(kind, content, data)
+        if kind == "started":
+            self.message = ""
+
+    # --- kernel → front end -----------------------------------------------------
+
+    def start(self) -> None:
+        """Ask the front end to start capturing (browsers may require a click instead)."""
+        self.send({"cmd": "start"})
+
+    def stop(self) -> None:
+        """Ask the front end to stop capturing; it flushes its last samples first."""
+        self.send({"cmd": "stop"})
+
+    def source(self, **kwargs: Any) -> BrowserMicSource:
+        """An AudioSource fed by this widget (see :class:`BrowserMicSource`)."""
+        return BrowserMicSource(self, **kwargs)
+
+    async def wait_for_audio(self, timeout: float = 10.0) -> bool:
+        """True as soon as audio has arrived; False after ``timeout`` seconds without.
+
+        On ipykernel 6 (Colab) comm messages wait until the running cell ends,
+        so call this in a cell run *after* clicking Start: audio already
+        received counts at once. When it returns False the widget shows why.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.chunks_received == 0 and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        if self.chunks_received == 0:
+            self.message = NO_AUDIO_MESSAGE if self.error is None else f"error: {self.error}"
+            return False
+        return True
+
+    def _attach(self, source: BrowserMicSource) -> None:
+        """Feed ``source`` from now on; a previous source (a re-run cell) ends gracefully."""
+        with self._lock:
+            old, self._source = self._source, source
+        if old is not None and old is not source:
+            old._end_threadsafe()
+
+    def _detach(self, source: BrowserMicSource) -> None:
+        with self._lock:
+            if self._source is source:
+                self._source = None
+
+
+class BrowserMicSource:
+    """The AudioSource of a :class:`BrowserMic`: 16 kHz mono ``pcm_s16le``, live.
+
+    Args:
+        mic: the widget that delivers the audio.
+        no_audio_timeout: end the stream when no audio has arrived this many
+            seconds after streaming began (``None``: wait for the user).
+        stop_grace: after :meth:`stop`, how long to wait for the browser's last
+            samples before ending the stream anyway.
+        clock: monotonic seconds for ``Chunk.captured_t``.
+    """
+
+    live = True
+
+    def __init__(
+        self,
+        mic: BrowserMic,
+        *,
+        no_audio_timeout: float | None = None,
+        stop_grace: float = 2.0,
+        clock: Clock = monotonic,
+    ) -> None:
+        self.mic = mic
+        self.sample_rate = int(mic.sample_rate)
+        self.chunk_seconds = mic.chunk_ms / 1000
+        self.audio_format = {
+            "type": "raw",
+            "encoding": "pcm_s16le",
+            "sample_rate": self.sample_rate,
+        }
+        self.no_audio_timeout = no_audio_timeout
+        self.stop_grace = stop_grace
+        self.name = "browser microphone"
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[Any] | None = None
+        self._pending: list[Any] = []
+        self._stopped = False
+        self._got_audio = False
+        mic._attach(self)
+
+    # --- called from the widget's comm handler (any thread) ---------------------
+
+    def _deliver(self, kind: str, content: dict[str, Any], data: bytes | None) -> None:
+        if kind == "audio" and data:
+            item: Any = (data, self._clock())
+        elif kind in ("stopped", "error"):
+            item = _END
+        else:
+            return
+        with self._lock:
+            loop, queue = self._loop, self._queue
+            if loop is None or queue is None:
+                self._pending.append(item)  # the session has not started consuming yet
+                return
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the session loop is gone: nobody is listening any more
+            logger.debug("browser mic audio after the session ended was dropped")
+
+    # --- the AudioSource contract ----------------------------------------------
+
+    async def chunks(self) -> AsyncIterator[Chunk]:
+        """Yield the browser's audio as it arrives, until Stop (in the widget or here)."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        with self._lock:
+            for item in self._pending:
+                queue.put_nowait(item)
+            self._pending.clear()
+            self._loop, self._queue = loop, queue
+            if self._stopped:
+                queue.put_nowait(_END)
+        timer = None
+        if self.no_audio_timeout is not None:
+            timer = loop.call_later(self.no_audio_timeout, self._no_audio)
+        samples = 0
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    break
+                data, captured = item
+                self._got_audio = True
+                n = len(data) // 2
+                yield Chunk(
+                    data,
+                    samples / self.sample_rate,
+                    (samples + n) / self.sample_rate,
+                    captured_t=captured,
+                )
+                samples += n
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self.mic._detach(self)
+            if self.mic.recording and self.mic._source is None:
+                self.mic.stop()
+            if self._got_audio:
+                self.mic.message = "This session has ended; run the cell again to record more."
+
+    def _no_audio(self) -> None:
+        if not self._got_audio:
+            self.mic.message = NO_AUDIO_MESSAGE
+            self._end_now()
+
+    def stop(self) -> None:
+        """End the stream gracefully (thread-safe): the browser flushes, then EndOfStream."""
+        with self._lock:
+            self._stopped = True
+            loop, queue = self._loop, self._queue
+        if loop is None or queue is None:
+            return  # chunks() will end at once when it starts
+        if self.mic.recording:
+            self.mic.stop()  # the browser sends its last samples, then "stopped" ends us
+            delay = self.stop_grace
+        else:
+            delay = 0.0
+        with contextlib.suppress(RuntimeError):  # loop closed: the stream is over already
+            loop.call_soon_threadsafe(loop.call_later, delay, queue.put_nowait, _END)
+
+    def _end_now(self) -> None:
+        """End the stream at once (on the session loop)."""
+        with self._lock:
+            self._stopped = True
+            queue = self._queue
+        if queue is not None:
+            queue.put_nowait(_END)
+
+    def _end_threadsafe(self) -> None:
+        """End the stream at once, from any thread (the widget now feeds another source)."""
+        with self._lock:
+            self._stopped = True
+            loop, queue = self._loop, self._queue
+        if loop is not None and queue is not None:
+            with contextlib.suppress(RuntimeError):  # loop closed: the stream is over already
+                loop.call_soon_threadsafe(queue.put_nowait, _END)
+
+    def __repr__(self) -> str:
+        return f"<BrowserMicSource {self.sample_rate} Hz, {self.mic.seconds_received:.1f} s>"

@@ -1,0 +1,276 @@
+"""The WebSocket server on a real loopback socket: routes, auth, limits, isolation.
+
+Recognition here is :class:`ToneRecognizer` (in-process, exact) so these tests
+are about the transport; the real engine is exercised in ``tests/conformance``
+and by the ``smnb serve`` subprocess tests at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from smnb.exceptions import ConfigError
+from smnb.server import serve
+from smnb.server.app import is_loopback
+
+from .fakes import InlineEngine, inline_engine_factory, s16, speech
+
+REPO = Path(__file__).resolve().parents[2]
+START = {
+    "message": "StartRecognition",
+    "audio_format": {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000},
+    "transcription_config": {"language": "en", "max_delay": 1.0},
+}
+AUDIO = s16(speech(["alpha", 0.1, "bravo", 0.5]))
+
+
+@pytest.fixture
+async def url() -> AsyncIterator[str]:
+    async with serve(engine_factory=inline_engine_factory()) as url:
+        yield url
+
+
+async def recv_json(ws: ClientConnection) -> dict[str, Any]:
+    frame = await asyncio.wait_for(ws.recv(), 10)
+    assert isinstance(frame, str), "server messages must be text frames"
+    msg: dict[str, Any] = json.loads(frame)
+    return msg
+
+
+async def until(ws: ClientConnection, kind: str) -> list[dict[str, Any]]:
+    """Every message up to and including the first of ``kind``."""
+    out = []
+    while True:
+        out.append(await recv_json(ws))
+        if out[-1]["message"] == kind:
+            return out
+
+
+async def transcribe(ws: ClientConnection) -> list[dict[str, Any]]:
+    """A whole session on an open socket; returns every message received."""
+    await ws.send(json.dumps(START))
+    out = await until(ws, "RecognitionStarted")
+    for i in range(0, len(AUDIO), 4096):
+        await ws.send(AUDIO[i : i + 4096])
+    await ws.send(json.dumps({"message": "EndOfStream", "last_seq_no": 0}))
+    return out + await until(ws, "EndOfTranscript")
+
+
+def text_of(msgs: list[dict[str, Any]]) -> str:
+    return "".join(m["metadata"]["transcript"] for m in msgs if m["message"] == "AddTranscript")
+
+
+async def test_serve_yields_a_v2_url_and_runs_a_session(url: str) -> None:
+    assert url.startswith("ws://127.0.0.1:") and url.endswith("/v2")
+    assert int(url.split(":")[2].split("/")[0]) > 0
+    async with connect(url) as ws:
+        msgs = await transcribe(ws)
+    assert msgs[0]["type"] == "concurrent_session_usage"
+    assert text_of(msgs) == "Alpha bravo. "
+    assert [m["seq_no"] for m in msgs if m["message"] == "AudioAdded"] == list(
+        range(1, -(-len(AUDIO) // 4096) + 1)
+    )
+
+
+@pytest.mark.parametrize("path", ["/v2", "/v2/", "/v2/en", "/v2/en/"])
+async def test_accepted_paths(url: str, path: str) -> None:
+    async with connect(url.removesuffix("/v2") + path + "?sm-sdk=python-test") as ws:
+        assert text_of(await transcribe(ws)) == "Alpha bravo. "
+
+
+@pytest.mark.parametrize("path", ["/", "/v1", "/v3", "/v2/en/extra", "/v2x", "/health"])
+async def test_other_paths_are_404(url: str, path: str) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        async with connect(url.removesuffix("/v2") + path):
+            pass
+    assert info.value.response.status_code == 404
+
+
+async def test_without_api_key_any_credential_is_accepted(url: str) -> None:
+    for headers in ({}, {"Authorization": "Bearer None"}, {"Authorization": "Bearer whatever"}):
+        async with connect(url, additional_headers=headers) as ws:
+            assert text_of(await transcribe(ws)) == "Alpha bravo. "
+
+
+async def test_with_api_key_a_handshake_needs_it(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = "sekrit-key-123"
+    async with serve(api_key=key, engine_factory=inline_engine_factory()) as url:
+        for headers, query in (({}, ""), ({"Authorization": "Bearer wrong"}, ""), ({}, "?jwt=no")):
+            with pytest.raises(InvalidStatus) as info:
+                async with connect(url + query, additional_headers=headers):
+                    pass
+            assert info.value.response.status_code == 401
+        async with connect(url, additional_headers={"Authorization": f"Bearer {key}"}) as ws:
+            assert text_of(await transcribe(ws)) == "Alpha bravo. "
+        async with connect(f"{url}?jwt={key}&sm-sdk=js-test") as ws:
+            assert text_of(await transcribe(ws)) == "Alpha bravo. "
+    server_log = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("smnb"))
+    assert "Authorization" in server_log  # the handshake was logged at DEBUG…
+    assert "sm-sdk=js-test" in server_log  # …and the client is identified…
+    assert key not in server_log  # …but its key never is
+
+
+async def test_quota_exceeded_closes_with_4005() -> None:
+    async with serve(max_sessions=1, engine_factory=inline_engine_factory()) as url:
+        async with connect(url) as first:
+            assert (await recv_json(first))["usage"] == 1
+            async with connect(url) as second:
+                error = await recv_json(second)
+                assert error["message"] == "Error" and error["type"] == "quota_exceeded"
+                with pytest.raises(ConnectionClosed):
+                    await second.recv()
+                assert second.close_code == 4005
+            assert text_of(await transcribe(first)) == "Alpha bravo. "
+        async with connect(url) as third:  # the slot is free again
+            assert text_of(await transcribe(third)) == "Alpha bravo. "
+
+
+async def test_bad_input_ends_only_its_own_session(url: str) -> None:
+    async with connect(url) as good, connect(url) as bad:
+        await good.send(json.dumps(START))
+        await until(good, "RecognitionStarted")
+        await good.send(AUDIO[:4096])
+        await bad.send("{this is not json")
+        msgs = await until(bad, "Error")
+        assert msgs[-1]["type"] == "invalid_message"
+        with pytest.raises(ConnectionClosed):
+            await bad.recv()
+        assert bad.close_code == 1008
+        for i in range(4096, len(AUDIO), 4096):
+            await good.send(AUDIO[i : i + 4096])
+        await good.send(json.dumps({"message": "EndOfStream", "last_seq_no": 0}))
+        assert text_of(await until(good, "EndOfTranscript")) == "Alpha bravo. "
+
+
+async def test_protocol_error_closes_with_1003(url: str) -> None:
+    async with connect(url) as ws:
+        await ws.send(b"\x00\x00")  # audio before StartRecognition
+        msgs = await until(ws, "Error")
+        assert msgs[-1]["type"] == "protocol_error"
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 1003 and ws.close_reason == "protocol_error"
+
+
+async def test_a_server_bug_costs_one_session_an_unknown_error(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, update: object) -> list[dict[str, Any]]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("smnb.server.transcript.TranscriptWriter.update", broken)
+    async with connect(url) as ws:
+        await ws.send(json.dumps(START))
+        await until(ws, "RecognitionStarted")
+        await ws.send(AUDIO[:4096])
+        error = (await until(ws, "Error"))[-1]
+        assert error["type"] == "unknown_error" and "boom" in error["reason"]
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 1011
+    monkeypatch.undo()
+    async with connect(url) as ws:  # the server itself is fine
+        assert text_of(await transcribe(ws)) == "Alpha bravo. "
+
+
+async def test_client_leaving_mid_session_frees_everything() -> None:
+    engine = InlineEngine()
+    async with serve(max_sessions=1, engine_factory=inline_engine_factory(engine)) as url:
+        async with connect(url) as ws:
+            await ws.send(json.dumps(START))
+            await until(ws, "RecognitionStarted")
+            await ws.send(AUDIO[:4096])
+        async with connect(url) as ws:  # quota slot released after an abrupt end
+            assert text_of(await transcribe(ws)) == "Alpha bravo. "
+    assert len(engine.opened) == 2
+
+
+async def test_server_answers_pings(url: str) -> None:
+    async with connect(url) as ws:
+        await recv_json(ws)
+        latency = await asyncio.wait_for(await ws.ping(), 5)
+        assert latency < 1.0
+
+
+async def test_server_closes_if_the_client_lingers_after_end_of_transcript(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("smnb.server.app.CLOSE_GRACE", 0.2)
+    async with connect(url) as ws:
+        await transcribe(ws)
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 5)
+        assert ws.close_code == 1000
+
+
+async def test_remote_hosts_need_a_key_or_allow_remote() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10")
+    with pytest.raises(ConfigError, match="allow_remote"):
+        async with serve("0.0.0.0", engine_factory=inline_engine_factory()):
+            pass
+    with pytest.raises(ConfigError, match="max_sessions"):
+        async with serve(max_sessions=0, engine_factory=inline_engine_factory()):
+            pass
+
+
+# --- `smnb serve` as a process ------------------------------------------------------
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "smnb", "serve", "--port", "0", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # our signal goes to the server alone, as from a terminal
+    )
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_smnb_serve_prints_url_then_stops_cleanly(sig: signal.Signals) -> None:
+    proc = start_cli("--max-sessions", "2")
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        url = line.strip()
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/v2"), line
+        async with connect(url) as ws:  # it accepts connections once the URL is printed
+            assert (await recv_json(ws))["type"] == "concurrent_session_usage"
+            await ws.send(json.dumps(START))
+            assert (await until(ws, "RecognitionStarted"))[-1]["id"]
+        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+        code = await asyncio.to_thread(proc.wait, 30)
+        stderr = proc.stderr.read() if proc.stderr else ""
+        assert code == 0, stderr
+        assert "Traceback" not in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_smnb_serve_help_describes_every_option() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "smnb", "serve", "--help"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for option in ("--host", "--port", "--api-key", "--max-sessions", "--allow-remote"):
+        assert option in out

@@ -1,0 +1,404 @@
+"""``transcribe`` / ``atranscribe`` / ``start`` against the real local server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import smnb
+from smnb._options import split_config
+from smnb.api import prepare
+from smnb.exceptions import AudioError, ConfigError, SessionCancelled
+from smnb.recorder import Record
+from tests.client_support import (
+    SCRIPT,
+    WORDS,
+    FailingEngine,
+    thread_server,
+    tone_server,
+    tone_wav,
+    words_of,
+)
+from tests.server.fakes import InlineEngine, inline_engine_factory, speech
+
+SAMPLES = Path(__file__).resolve().parents[1] / "smnb" / "samples"
+
+
+@pytest.fixture
+def tones(tmp_path: Path) -> Path:
+    return tone_wav(tmp_path / "tones.wav")
+
+
+@pytest.fixture(autouse=True)
+def no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's real key must never send these tests to the SaaS.
+    monkeypatch.delenv("SPEECHMATICS_API_KEY", raising=False)
+    monkeypatch.delenv("SPEECHMATICS_RT_URL", raising=False)
+
+
+def lower(words: list[str]) -> list[str]:
+    return [w.lower() for w in words]
+
+
+# --- the three ways to run ----------------------------------------------------------
+
+
+async def test_transcribe_in_a_thread_without_a_loop_runs_its_own(tones: Path) -> None:
+    async with tone_server() as url:
+        result = await asyncio.to_thread(smnb.transcribe, tones, url=url, pace="fast")
+    assert isinstance(result, smnb.Result) and result.completed
+    assert lower(words_of(result)) == WORDS
+
+
+async def test_transcribe_inside_a_running_loop_uses_a_private_loop_thread(tones: Path) -> None:
+    threads: list[str] = []
+    with thread_server() as url:  # this test's loop will block: the server lives elsewhere
+        asyncio.get_running_loop()  # we are inside a running loop, as in a Jupyter cell
+        session = prepare(tones, url=url, pace="fast")
+        session.recorder.subscribe(lambda r: threads.append(threading.current_thread().name))
+        result = smnb.api.run_blocking(session)
+        again = smnb.transcribe(tones, url=url, pace="fast")  # the public spelling
+    assert set(threads) == {"smnb-session"}
+    assert result.completed and lower(words_of(result)) == WORDS
+    assert again.completed and lower(words_of(again)) == WORDS
+
+
+async def test_ctrl_c_during_the_sync_api_in_a_running_loop_cancels_cleanly(
+    tones: Path,
+) -> None:
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()  # SIGINT is delivered to this (the kernel's) thread
+    with thread_server() as url:
+        session = prepare(tones, url=url, pace="realtime")
+        interrupted: list[bool] = []
+
+        def press_ctrl_c(record: Record) -> None:  # runs on the session's private thread
+            if record.type == "AudioAdded" and not interrupted:
+                interrupted.append(True)
+                signal.pthread_kill(main, signal.SIGINT)
+
+        session.recorder.subscribe(press_ctrl_c)
+        # ipykernel runs cells with Python's default SIGINT handler (KeyboardInterrupt);
+        # the asyncio.Runner driving this test would only cancel its task instead.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            with pytest.raises(SessionCancelled) as info:
+                smnb.api.run_blocking(session)  # blocks this running loop, like a Jupyter cell
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    assert isinstance(info.value.__cause__, KeyboardInterrupt)
+    records = info.value.result.recorder.records
+    assert [r.type for r in records[-2:]] == ["Closed", "ClientError"]
+    assert not any(r.type == "EndOfTranscript" for r in records)
+
+
+async def test_atranscribe_writes_the_log_as_messages_arrive(tones: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    seen_on_disk: list[bool] = []
+
+    def check_disk(record: Record) -> None:  # runs after the JSONL writer for each record
+        if record.type == "AddTranscript":
+            lines = (out / "messages.jsonl").read_text().splitlines()
+            seen_on_disk.append(json.loads(lines[-1])["i"] == record.i)
+
+    async with tone_server() as url:
+        session = prepare(tones, url=url, pace="fast", out=out)
+        session.recorder.subscribe(check_disk)
+        result = await session.run()
+    assert seen_on_disk == [True] * 4
+    for name in ("words.csv", "partials.csv", "messages.jsonl", "summary.json"):
+        assert (out / name).stat().st_size > 0, name
+    assert len((out / "messages.jsonl").read_text().splitlines()) == len(result.recorder)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["state"] == "completed" and summary["counts"]["words"] == 4
+
+
+async def test_start_returns_at_once_and_the_result_is_live(tones: Path) -> None:
+    async with tone_server() as url:
+        handle = smnb.start(tones, url=url, pace="realtime")
+        assert not handle.done() and len(handle.recorder) == 0  # nothing ran yet
+        first_final = asyncio.Event()
+        handle.recorder.subscribe(lambda r: r.type == "AddTranscript" and first_final.set())
+        await asyncio.wait_for(first_final.wait(), 30)
+        live_words = lower(words_of(handle.result))  # tables readable mid-run
+        assert not handle.done() and "running" in repr(handle)
+        handle.stop()  # graceful: EndOfStream, then every final
+        result = await asyncio.wait_for(handle, 30)
+    assert live_words == ["alpha"]
+    assert result is handle.result and result.completed and handle.exception() is None
+    assert not smnb.api._RUNNING  # the strong reference to the task is gone
+    assert result.audio_seconds is not None and result.audio_seconds < 2.0  # ended early
+    assert "completed" in repr(handle)
+
+
+async def test_cancel_raises_session_cancelled_with_the_partial_result(tones: Path) -> None:
+    async with tone_server() as url:
+        handle = smnb.start(tones, url=url, pace="realtime")
+        some_audio = asyncio.Event()
+        handle.recorder.subscribe(lambda r: r.type == "AudioAdded" and some_audio.set())
+        await asyncio.wait_for(some_audio.wait(), 30)
+        handle.cancel()
+        with pytest.raises(SessionCancelled) as info:
+            await asyncio.wait_for(handle, 30)
+    result = info.value.result
+    assert result is handle.result and handle.done()
+    assert isinstance(handle.exception(), SessionCancelled)
+    assert [r.type for r in result.recorder.records[-2:]] == ["Closed", "ClientError"]
+    assert result.recorder.records[-1].payload["error"] == "SessionCancelled"
+    assert result.state == "failed"
+
+
+async def test_cancelling_an_awaiting_task_is_session_cancelled_not_lost(tones: Path) -> None:
+    async with tone_server() as url:
+        session = prepare(tones, url=url, pace="realtime")  # what atranscribe awaits
+        streaming = asyncio.Event()
+        session.recorder.subscribe(lambda r: r.type == "AudioAdded" and streaming.set())
+        task = asyncio.ensure_future(session.run())
+        await asyncio.wait_for(streaming.wait(), 30)
+        task.cancel()  # a notebook interrupt cancels the cell's task like this
+        with pytest.raises(SessionCancelled) as info:
+            await task
+    assert info.value.result is session.result
+    assert any(r.type == "AudioAdded" for r in info.value.result.recorder.records)
+    assert task.cancelling() == 0  # the cancellation was consumed, not left pending
+
+
+async def test_start_without_a_loop_runs_on_a_thread_and_stops_from_anywhere(
+    tones: Path,
+) -> None:
+    async with tone_server() as url:
+
+        def script() -> Any:
+            handle = smnb.start(tones, url=url, pace="realtime")
+            got_final = threading.Event()
+            handle.recorder.subscribe(lambda r: r.type == "AddTranscript" and got_final.set())
+            got_final.wait(30)
+            threading.Thread(target=handle.stop).start()  # e.g. a widget callback thread
+            return handle.wait(30)
+
+        result = await asyncio.to_thread(script)
+    assert result.completed and 0 < len(words_of(result)) < 4
+
+
+async def test_a_server_error_raises_with_a_result_and_files(tones: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    async with tone_server(FailingEngine(after=14)) as url:
+        with pytest.raises(smnb.ServerError) as info:
+            await smnb.atranscribe(tones, url=url, pace="fast", max_unacked=1, out=out)
+    result = info.value.result
+    assert isinstance(result, smnb.Result) and result.error is info.value
+    assert lower(words_of(result))[:1] == ["alpha"]  # finals before the failure are kept
+    assert result.errors["type"].tolist() == ["job_error"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["error"]["type"] == "ServerError" and summary["counts"]["words"] >= 1
+
+
+async def test_arrays_and_byte_streams_are_sources(tones: Path) -> None:
+    x = speech(list(SCRIPT), rate=8_000)
+
+    async def pcm_blocks() -> Any:
+        data = np.clip(np.rint(speech(list(SCRIPT)) * 32767), -32768, 32767).astype("<i2")
+        raw = data.tobytes()
+        for i in range(0, len(raw), 5_000):
+            yield raw[i : i + 5_000]
+
+    async with tone_server() as url:
+        from_array = await smnb.atranscribe(x, sample_rate=8_000, url=url, pace="fast")
+        from_stream = await smnb.atranscribe(pcm_blocks(), sample_rate=16_000, url=url, pace="fast")
+        as_file = await smnb.atranscribe(tones, audio_format="file", url=url, pace="fast")
+    assert lower(words_of(from_array)) == WORDS
+    assert lower(words_of(from_stream)) == WORDS
+    assert lower(words_of(as_file)) == WORDS
+    assert as_file.config["audio_format"] == {"type": "file"}
+
+
+async def test_channel_diarization_splits_a_stereo_file(tmp_path: Path) -> None:
+    stereo = tone_wav(tmp_path / "stereo.wav", channels=2)
+    async with tone_server() as url:
+        result = await smnb.atranscribe(
+            stereo,
+            diarization="channel",
+            url=url,
+            pace="fast",
+            channel_diarization_labels=["agent", "caller"],
+        )
+    words = result.words
+    assert set(words["channel"].dropna()) == {"agent", "caller"}
+    assert lower(list(words.loc[words["channel"] == "agent", "content"][::2])) == WORDS
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+def test_config_uses_protocol_names_and_smnb_defaults(tones: Path) -> None:
+    session = prepare(
+        tones,
+        max_delay=1.5,
+        max_delay_mode="fixed",
+        diarization="speaker",
+        speaker_diarization_config={"max_speakers": 3},
+        additional_vocab=["smnb"],
+        conversation_config={"end_of_utterance_silence_trigger": 0.5},
+        operating_point="enhanced",
+        translation_config={"target_languages": ["de"]},
+        pace="fast",
+    )
+    start = session.start_message
+    assert start["transcription_config"] == {
+        "language": "en",
+        "enable_partials": True,
+        "max_delay": 1.5,
+        "max_delay_mode": "fixed",
+        "diarization": "speaker",
+        "speaker_diarization_config": {"max_speakers": 3},
+        "additional_vocab": ["smnb"],
+        "conversation_config": {"end_of_utterance_silence_trigger": 0.5},
+        "operating_point": "enhanced",
+    }
+    assert start["translation_config"] == {"target_languages": ["de"]}
+    assert start["audio_format"] == {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
+    assert (
+        prepare(tones, enable_partials=False).start_message["transcription_config"][
+            "enable_partials"
+        ]
+        is False
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "message"),
+    [
+        ({"max_dealy": 2.0}, ConfigError, "unknown setting 'max_dealy'.*did you mean 'max_delay'"),
+        ({"max_delay": 9}, ConfigError, "max_delay must be between 0.7 and 4"),
+        ({"max_delay_mode": "sometimes"}, ConfigError, "max_delay_mode must be one of"),
+        ({"diarization": "channel"}, ConfigError, "needs 2 or more channels"),
+        ({"pace": "slow"}, ConfigError, "pace must be 'realtime' or 'fast'"),
+        ({"url": "http://example.com"}, ConfigError, "url must start with ws:// or wss://"),
+        ({"language": ""}, ConfigError, "language must be a non-empty string"),
+        ({"timeout": -1}, ConfigError, "timeout must be a positive number"),
+        ({"temp_key": 5}, ConfigError, "temp_key must be True or a lifetime"),
+        ({"chunk_seconds": 0}, ConfigError, "chunk_seconds must be a number"),
+    ],
+)
+async def test_bad_settings_fail_before_connecting(
+    tones: Path, config: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    # Nothing listens on port 9: a connection attempt would be ConnectionLost instead.
+    with pytest.raises(error, match=message):
+        await smnb.atranscribe(tones, **{"url": "ws://127.0.0.1:9/v2", **config})
+
+
+async def test_bad_audio_fails_before_connecting(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not audio")
+    for source, message in [
+        (tmp_path / "missing.wav", "no such audio file"),
+        (tmp_path / "notes.txt", "not a readable audio file"),
+        (np.zeros(100), "sample_rate is required"),
+    ]:
+        with pytest.raises((AudioError, ConfigError), match=message):
+            await smnb.atranscribe(source, url="ws://127.0.0.1:9/v2")
+
+
+def test_out_must_be_a_directory(tones: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="exists and is not a directory"):
+        prepare(tones, out=tmp_path / "file")
+
+
+# --- keys -----------------------------------------------------------------------------
+
+
+KEY = "sk-FAKE-4f7c1e9a-never-print-me"
+
+
+async def test_the_api_key_appears_nowhere(
+    tones: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the WebSocket library logs handshake headers at DEBUG
+    out = tmp_path / "out"
+    async with tone_server(api_key=KEY) as url:
+        result = await smnb.atranscribe(tones, url=url, api_key=KEY, pace="fast", out=out)
+        with pytest.raises(smnb.AuthError) as denied:
+            await smnb.atranscribe(tones, url=url, api_key="sk-WRONG-KEY", pace="fast")
+    assert result.completed  # the key was sent and accepted …
+    assert "Authorization: Bearer <redacted>" in caplog.text  # … and its log line redacted
+    shown = [
+        caplog.text,
+        repr(result),
+        result._repr_html_(),
+        json.dumps(result.summary(), default=str),
+        str([r.to_json() for r in result.recorder.records]),
+        repr(split_config({"api_key": KEY, "url": url})[1]),
+        str(denied.value),
+        *(p.read_text() for p in out.iterdir()),
+    ]
+    assert all(KEY not in text for text in shown)
+    assert all("sk-WRONG-KEY" not in text for text in (caplog.text, str(denied.value)))
+
+
+# --- the embedded server ------------------------------------------------------------
+
+
+async def test_no_url_and_no_key_starts_the_embedded_server(
+    tones: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smnb.server import app
+
+    engine = InlineEngine()  # the real server, with the tone engine instead of pocketsphinx
+    monkeypatch.setattr(app, "default_engine_factory", inline_engine_factory(engine))
+    result = await smnb.atranscribe(tones, pace="fast")
+    assert result.completed and lower(words_of(result)) == WORDS
+    note = result.recorder.records[0].payload
+    assert note["embedded_server"] is True and note["authenticated"] is False
+    assert note["url"].startswith("ws://127.0.0.1:") and len(engine.opened) == 1
+
+
+def test_embedded_server_runs_when_there_is_no_url_and_no_key() -> None:
+    # The default engine (pocketsphinx worker processes) is the server engineer's module.
+    pytest.importorskip("smnb.server.engine_pool", reason="the embedded engine is not built yet")
+    result = smnb.transcribe(SAMPLES / "cards-001.wav", pace="fast", timeout=120)
+    assert result.completed
+    note = result.recorder.records[0].payload
+    assert note["embedded_server"] is True and note["url"].startswith("ws://127.0.0.1:")
+    assert set(lower(words_of(result))) & {"ten", "of", "clubs"}  # the reference: ten of clubs
+
+
+# --- a real Jupyter kernel --------------------------------------------------------------
+
+
+def test_every_entry_point_works_in_a_running_jupyter_kernel(tones: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = [
+        "import asyncio, smnb\nasyncio.get_running_loop()  # the kernel's loop runs this cell",
+        "r = smnb.transcribe(PATH, url=URL, pace='fast')\nprint('sync', r.completed, r.text)",
+        "r = await smnb.atranscribe(PATH, url=URL, pace='fast')\nprint('await', r.completed)",
+        "h = smnb.start(PATH, url=URL, pace='fast')\nprint('started', h.done())",
+        "r = await h\nprint('handle', r.completed, h.done())",
+    ]
+    with thread_server() as url:
+        setup = f"PATH, URL = {str(tones)!r}, {url!r}"
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in [setup, *cells]])
+        nbclient.NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    printed = "".join(
+        out.get("text", "")
+        for cell in nb.cells
+        for out in cell.outputs
+        if out.output_type == "stream"
+    )
+    errors = [o for cell in nb.cells for o in cell.outputs if o.output_type == "error"]
+    assert errors == []
+    assert printed.splitlines() == [
+        "sync True Alpha. Bravo. Charlie. Delta.",
+        "await True",
+        "started False",
+        "handle True True",
+    ]

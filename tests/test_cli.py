@@ -1,0 +1,44 @@
+"""``smnb --help``, ``--version`` and every subcommand's help, as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from smnb import __version__
+from smnb.cli import COMMANDS
+
+
+def smnb_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smnb", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version() -> None:
+    out = smnb_cli("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"smnb {__version__}"
+
+
+def test_top_level_help_lists_every_command() -> None:
+    out = smnb_cli("--help")
+    assert out.returncode == 0
+    for command in COMMANDS:
+        assert command in out.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_describes_its_options(command: str) -> None:
+    out = smnb_cli(command, "--help")
+    assert out.returncode == 0, out.stderr
+    assert f"usage: smnb {command}" in out.stdout
+    assert out.stdout.count("--") >= 3  # options are documented, not just a usage line
+
+
+def test_no_command_prints_help_and_fails() -> None:
+    out = smnb_cli()
+    assert out.returncode == 2
+    assert "usage: smnb" in out.stdout

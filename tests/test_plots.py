@@ -1,0 +1,119 @@
+"""Plots draw what they claim: checked on the artists, with the Agg backend."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from smnb import plots
+from smnb.metrics import analyse, displayed_wer, summarise, tabulate
+from smnb.metrics.summary import Tables
+from tests.metrics.scenarios import REF_A, REF_B, scenario_a, scenario_b
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> object:
+    yield
+    plt.close("all")
+
+
+def _tables() -> Tables:
+    entries = []
+    for md in (1.0, 2.0):
+        for sid, rec, ref in (("a", scenario_a(md), REF_A), ("b", scenario_b(md), REF_B)):
+            info = {"session_id": f"{sid}{md}", "file": sid, "repeat": 0, "max_delay": md}
+            entries.append((info, analyse(rec, ref)))
+    return tabulate(entries, ["max_delay"])
+
+
+def _ax() -> object:
+    return Figure().subplots()
+
+
+def test_ecdf_has_final_and_partial_curves_and_bounds() -> None:
+    t = _tables()
+    ax = plots.latency_ecdf(t.latency, ax=_ax())
+    labels = [line.get_label() for line in ax.get_lines()]
+    finals = [lb for lb in labels if lb.startswith("final")]
+    partials = [lb for lb in labels if lb.startswith("partial")]
+    assert finals == ["final, max_delay=1 (n=7)", "final, max_delay=2 (n=7)"]
+    assert partials == ["partial, max_delay=1", "partial, max_delay=2"]
+    bounds = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert sorted(line.get_xdata()[0] for line in bounds) == [1.0, 2.0]
+    # The final ECDF ends at 1 and steps through the 7 counted words.
+    final_line = ax.get_lines()[0]
+    assert final_line.get_ydata()[-1] == pytest.approx(1.0)
+    assert len(final_line.get_xdata()) == 7
+    assert ax.get_xlabel().startswith("latency")
+
+
+def test_ecdf_returns_new_axes_when_none_given() -> None:
+    ax = plots.latency_ecdf(_tables().latency)
+    assert ax.figure is not None
+
+
+def test_box_marks_bound_and_p95() -> None:
+    t = _tables()
+    ax = plots.latency_box(t.latency, ax=_ax())
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["max_delay=1", "max_delay=2"]
+    segments = [c for c in ax.collections if c.get_linestyle()]
+    hlines = [seg for c in segments for seg in c.get_segments()]
+    assert sorted(seg[0][1] for seg in hlines) == [1.0, 2.0]
+    p95 = [line for line in ax.get_lines() if line.get_marker() == "v"]
+    values = t.latency[t.latency["counted"] & (t.latency["max_delay"] == 1.0)]["final_latency_s"]
+    assert p95[0].get_ydata()[0] == pytest.approx(np.percentile(values, 95))
+
+
+def test_tradeoff_points_whiskers_and_labels() -> None:
+    t = _tables()
+    s = summarise(t, ["max_delay"], n_resamples=50)
+    ax = plots.tradeoff(s, batch_wer=0.2, ax=_ax())
+    texts = [a.get_text() for a in ax.texts]
+    assert texts == ["max_delay=1", "max_delay=2"]
+    points = ax.get_lines()[0]
+    assert list(points.get_xdata()) == pytest.approx(s["final_p50"].tolist())
+    assert list(points.get_ydata()) == pytest.approx(s["wer"].tolist())
+    assert any(line.get_label() == "batch / offline WER" for line in ax.get_lines())
+    assert "WER" in ax.get_ylabel()
+
+
+def test_timeline_markers() -> None:
+    m = analyse(scenario_a(), REF_A)
+    ax = plots.timeline(m, ax=_ax())
+    lines = ax.get_lines()
+    hollow = [ln for ln in lines if ln.get_marker() == "o" and ln.get_markerfacecolor() == "none"]
+    crosses = [ln for ln in lines if ln.get_marker() == "x" and len(ln.get_xdata())]
+    # five words had a first partial ("young" never did); one partial revision (wash -> was).
+    assert len([ln for ln in hollow if len(ln.get_xdata())]) == 5
+    assert [list(ln.get_xdata()) for ln in crosses] == [[1.2]]
+    assert [t.get_text() for t in ax.texts] == ["he", "was", "knot", "young", "man", "today"]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "y = x − max_delay (1 s)" in legend and "EndOfUtterance" in legend
+
+
+def test_displayed_wer_curves() -> None:
+    curves = displayed_wer(_tables(), ["max_delay"])
+    ax = plots.displayed_wer(curves, ax=_ax())
+    assert [line.get_label() for line in ax.get_lines()] == ["max_delay=1", "max_delay=2"]
+    assert ax.get_xlabel().startswith("lag")
+
+
+def test_empty_tables_draw_empty_axes() -> None:
+    empty = pd.DataFrame(columns=["counted", "final_latency_s", "partial_latency_s", "max_delay"])
+    ax = plots.latency_ecdf(empty, ax=_ax())
+    assert ax.get_lines() == [] and ax.get_legend() is None
+
+
+def test_plots_never_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("show() was called"))
+    t = _tables()
+    plots.latency_ecdf(t.latency)
+    plots.latency_box(t.latency)
+    plots.timeline(analyse(scenario_b(), REF_B))
