@@ -362,13 +362,16 @@ async def test_no_url_and_no_key_starts_the_embedded_server(
 
 
 def test_embedded_server_runs_when_there_is_no_url_and_no_key() -> None:
-    # The default engine (pocketsphinx worker processes) is the server engineer's module.
-    pytest.importorskip("smnb.server.engine_pool", reason="the embedded engine is not built yet")
-    result = smnb.transcribe(SAMPLES / "cards-001.wav", pace="fast", timeout=120)
+    # The real default: pocketsphinx worker processes behind the embedded server.
+    clip = SAMPLES / "librivox-ss01-0930.wav"
+    result = smnb.transcribe(clip, pace="fast", timeout=120)
     assert result.completed
     note = result.recorder.records[0].payload
     assert note["embedded_server"] is True and note["url"].startswith("ws://127.0.0.1:")
-    assert set(lower(words_of(result))) & {"ten", "of", "clubs"}  # the reference: ten of clubs
+    reference = clip.with_suffix(".txt").read_text().split()
+    heard = set(lower(words_of(result)))
+    # Real speech through a real recognizer: most reference words, not an exact string.
+    assert len(heard & set(reference)) >= len(reference) // 2, (heard, reference)
 
 
 # --- a real Jupyter kernel --------------------------------------------------------------

@@ -90,7 +90,9 @@ def register(subparsers: Any) -> None:
         "--pace", choices=["realtime", "fast"], default="realtime", help="audio pacing"
     )
     run_group.add_argument(
-        "--no-warmup", action="store_true", help="skip the untimed warm-up session"
+        "--no-warmup",
+        action="store_true",
+        help="skip the untimed warm-up sessions (one per concurrent slot)",
     )
     run_group.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--out", metavar="DIR", required=True, help="output directory")

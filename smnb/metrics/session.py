@@ -102,7 +102,7 @@ def analyse(
     """
     recs = records_of(source)
     t = tables.all_tables(recs)
-    words, partials, transcripts = t["words"], t["partials"], t["transcripts"]
+    words, partials, transcripts, audio = t["words"], t["partials"], t["transcripts"], t["audio"]
     config = start_config(t["messages"])
     chans = channels(words, partials)
     use_ref = reference is not None and len(chans) == 1
@@ -110,7 +110,8 @@ def analyse(
     ref_spans = reference.spans(normaliser) if use_ref and reference is not None else None
 
     tracks = [
-        build_tracks(words, partials, transcripts, channel=c, normaliser=normaliser) for c in chans
+        build_tracks(words, partials, transcripts, audio=audio, channel=c, normaliser=normaliser)
+        for c in chans
     ]
     eos = end_of_stream_s(t["messages"])
     frames = [

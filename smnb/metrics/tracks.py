@@ -12,7 +12,10 @@ Mapping a partial (definition, stated here once):
   slots not yet finalised when it arrived (``cursor`` = number of final slots from
   earlier messages), in a window of ``len(partial) + 8`` slots.
 * The alignment is Levenshtein with free trailing gaps in the window (semi-global): the
-  partial is a prefix of what will be finalised. Ties go to the earliest slot. Partial
+  partial is a prefix of what will be finalised. Ties go to the earliest slot. A partial
+  word may only pair with a final word whose audio span overlaps its own (give or take
+  :data:`TIME_SLACK`): both describe the same stretch of audio, so a word dropped from the
+  end of a partial is not mistaken for the next word finalised after a pause. Partial
   words aligned to a slot (equal or substituted) *show* that slot; the rest are
   *phantoms* (shown, never finalised), counted per partial.
 * Empty partials matter: the current partial replaces the previous one, so an empty
@@ -36,6 +39,8 @@ from smnb.metrics.normalise import tokens as default_normaliser
 
 Normaliser = Callable[[str], list[str]]
 WINDOW_SLACK = 8
+TIME_SLACK = 0.2
+"""A partial word may show a final word only if their audio spans overlap within this (s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +148,19 @@ def item_tokens(table: pd.DataFrame, normaliser: Normaliser = default_normaliser
     return out
 
 
-def prefix_align(hyp: Sequence[str], target: Sequence[str]) -> list[int | None]:
+def prefix_align(
+    hyp: Sequence[str],
+    target: Sequence[str],
+    allowed: Callable[[int, int], bool] | None = None,
+) -> list[int | None]:
     """For each ``hyp`` word, the ``target`` index it aligns to (equal/substitute) or None.
 
     Levenshtein with unit costs where trailing ``target`` words are free (``hyp`` is a
     prefix of ``target``). Ties between minimal-edit alignments go, in order, to the one
-    with more exact matches, then more aligned words, then the earliest end in ``target``.
+    with more exact matches, then more aligned words, then the earliest end in ``target``,
+    then phantoms as late in ``hyp`` as possible. ``allowed(i, j)`` may forbid pairing
+    ``hyp[i]`` with ``target[j]`` (they then cost an insertion plus a deletion, like any
+    two unrelated words).
     """
     p, n = len(hyp), len(target)
     if p == 0:
@@ -162,7 +174,10 @@ def prefix_align(hyp: Sequence[str], target: Sequence[str]) -> list[int | None]:
         prev = cost[i - 1]
         row = [i * edit] + [0] * n
         for j in range(1, n + 1):
-            diag = prev[j - 1] + (match if hyp[i - 1] == target[j - 1] else sub)
+            if allowed is None or allowed(i - 1, j - 1):
+                diag = prev[j - 1] + (match if hyp[i - 1] == target[j - 1] else sub)
+            else:
+                diag = prev[j - 1] + 3 * edit  # never better than skipping both
             row[j] = min(diag, prev[j] + edit, row[j - 1] + edit)
         cost.append(row)
     last = cost[p]
@@ -171,14 +186,45 @@ def prefix_align(hyp: Sequence[str], target: Sequence[str]) -> list[int | None]:
     i = p
     while i > 0:
         step = match if j > 0 and hyp[i - 1] == target[j - 1] else sub
-        if j > 0 and cost[i][j] == cost[i - 1][j - 1] + step:
+        pairable = j > 0 and (allowed is None or allowed(i - 1, j - 1))
+        if cost[i][j] == cost[i - 1][j] + edit:
+            # On a tie the phantom goes last: a partial's tail is its most provisional part.
+            i -= 1  # an extra hyp word: a phantom
+        elif pairable and cost[i][j] == cost[i - 1][j - 1] + step:
             out[i - 1] = j - 1
             i, j = i - 1, j - 1
-        elif cost[i][j] == cost[i - 1][j] + edit:
-            i -= 1  # an extra hyp word: a phantom
         else:
             j -= 1  # a target word the partial skipped
     return out
+
+
+def overlaps(a: Token, b: Token, slack: float = TIME_SLACK) -> bool:
+    """Whether two words' audio spans overlap, give or take ``slack`` (True if untimed)."""
+    if not all(math.isfinite(x) for x in (a.start, a.end, b.start, b.end)):
+        return True
+    return a.start <= b.end + slack and b.start <= a.end + slack
+
+
+def _same_audio(
+    shown: Sequence[Token], pending: Sequence[Token], heard: float
+) -> Callable[[int, int], bool]:
+    # Same stretch of audio, and a word that had started in the audio sent so far.
+    return lambda i, j: overlaps(shown[i], pending[j]) and not pending[j].start > heard + 0.02
+
+
+def _audio_sent_by(audio: pd.DataFrame) -> Callable[[float], float]:
+    """t → seconds of audio sent by ``t`` (``received_s`` clock); inf for an empty table."""
+    frames = audio.sort_values("sent_s")
+    times = [float(x) for x in frames["sent_s"]]
+    if not times:
+        return lambda t: math.inf
+    reach = list(itertools.accumulate((float(x) for x in frames["audio_end"]), max))
+
+    def heard(t: float) -> float:
+        k = bisect.bisect_right(times, t)
+        return reach[k - 1] if k else 0.0
+
+    return heard
 
 
 def partial_messages(transcripts: pd.DataFrame) -> pd.DataFrame:
@@ -192,10 +238,16 @@ def build_tracks(
     partials: pd.DataFrame,
     transcripts: pd.DataFrame,
     *,
+    audio: pd.DataFrame | None = None,
     channel: str | None = None,
     normaliser: Normaliser = default_normaliser,
 ) -> Tracks:
-    """Map every partial of one channel onto the final slots of that channel."""
+    """Map every partial of one channel onto the final slots of that channel.
+
+    With the ``audio`` table, a partial may only show words whose audio had been sent
+    when it arrived (causality; exact whatever the pacing).
+    """
+    heard = _audio_sent_by(_for_channel(audio, channel)) if audio is not None else None
     words = _for_channel(words, channel)
     partials = _for_channel(partials, channel)
     messages = _for_channel(partial_messages(transcripts), channel)
@@ -210,7 +262,12 @@ def build_tracks(
         shown_tokens = tokens_by_message.get(int(message_i), [])
         cursor = bisect.bisect_left(final_messages, int(message_i))
         window = texts[cursor : cursor + len(shown_tokens) + WINDOW_SLACK]
-        mapping = prefix_align([tok.text for tok in shown_tokens], window)
+        limit = heard(float(received)) if heard is not None else math.inf
+        mapping = prefix_align(
+            [tok.text for tok in shown_tokens],
+            window,
+            _same_audio(shown_tokens, finals[cursor:], limit),
+        )
         shown = {
             cursor + j: tok.text
             for tok, j in zip(shown_tokens, mapping, strict=True)

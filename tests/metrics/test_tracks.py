@@ -14,7 +14,7 @@ from tests.metrics.scenarios import scenario_a
 
 def tracks_of(recorder: object) -> Tracks:
     t = tables.all_tables(recorder)  # type: ignore[arg-type]
-    return build_tracks(t["words"], t["partials"], t["transcripts"])
+    return build_tracks(t["words"], t["partials"], t["transcripts"], audio=t["audio"])
 
 
 @pytest.mark.parametrize(
@@ -32,6 +32,39 @@ def tracks_of(recorder: object) -> Tracks:
 )
 def test_prefix_align(hyp: list[str], target: list[str], expected: list[int | None]) -> None:
     assert prefix_align(hyp, target) == expected
+
+
+def test_prefix_align_respects_a_pairing_guard() -> None:
+    # Forbid hyp 1 <-> target 1: "x" becomes a phantom instead of a substitution.
+    assert prefix_align(["a", "x"], ["a", "y"], lambda i, j: (i, j) != (1, 1)) == [0, None]
+
+
+def test_a_partial_word_never_shows_a_word_spoken_after_a_pause() -> None:
+    # Seen on the local server: the partial "him so" (0.2-0.7) precedes the final "himself"
+    # (0.2-0.9); the next final, "hello", comes after a pause (2.5-2.8). "so" was dropped, it
+    # did not preview "hello": their audio does not overlap.
+    s = SessionLog(audio_seconds=3.0)
+    s.partial(1.0, ("him", 0.2, 0.4), ("so", 0.4, 0.7))
+    s.final(1.5, ("himself", 0.2, 0.9))
+    s.final(3.5, ("hello", 2.5, 2.8))
+    tr = tracks_of(s.end(3.6))
+    assert tr.partials[0].shown == {0: "him"}
+    assert tr.partials[0].phantoms == 1
+    assert math.isnan(tr.first_partial_s(1))
+
+
+def test_a_partial_never_shows_a_word_whose_audio_was_not_sent_yet() -> None:
+    # Frames are sent as their audio ends, so at t = 1.0 the server has heard 1.0 s. The
+    # partial's "b" (stamped 1.2-1.4) overlaps the final "b" (1.3-1.5) but cannot be it.
+    s = SessionLog(audio_seconds=2.0)
+    s.partial(1.0, ("a", 0.5, 0.9), ("b", 1.2, 1.4))
+    s.final(2.0, ("a", 0.5, 0.9), ("b", 1.3, 1.5))
+    tr = tracks_of(s.end(2.1))
+    assert tr.partials[0].shown == {0: "a"}
+    # Without the audio table there is no causality check and "b" would map.
+    t = tables.all_tables(s.recorder)
+    loose = build_tracks(t["words"], t["partials"], t["transcripts"])
+    assert loose.partials[0].shown == {0: "a", 1: "b"}
 
 
 def test_final_slots_skip_punctuation_and_keep_item_timing() -> None:
