@@ -36,10 +36,10 @@ from smnb.exceptions import (
 
 if TYPE_CHECKING:
     from smnb.api import Transcription, atranscribe, start, transcribe
-    from smnb.load import load
-    from smnb.result import Result
-    from smnb.sweep import sweep
+    from smnb.loading import load
     from smnb.notebook import live
+    from smnb.result import Result
+    from smnb.sweep_runner import asweep, sweep
 
 __all__ = [
     "AudioError",
@@ -56,6 +56,7 @@ __all__ = [
     "SmnbError",
     "Transcription",
     "__version__",
+    "asweep",
     "atranscribe",
     "live",
     "load",
@@ -69,9 +70,10 @@ _LAZY = {
     "Transcription": "smnb.api",
     "atranscribe": "smnb.api",
     "live": "smnb.notebook",
-    "load": "smnb.load",
+    "load": "smnb.loading",
     "start": "smnb.api",
-    "sweep": "smnb.sweep",
+    "sweep": "smnb.sweep_runner",
+    "asweep": "smnb.sweep_runner",
     "transcribe": "smnb.api",
 }
 

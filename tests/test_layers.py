@@ -119,7 +119,7 @@ def test_transport_imports_no_tables_widgets_or_plots() -> None:
 
 LEAVES = [
     m
-    for prefix in ("smnb.tables", "smnb.result", "smnb.load", "smnb.metrics", "smnb.plots")
+    for prefix in ("smnb.tables", "smnb.result", "smnb.loading", "smnb.metrics", "smnb.plots")
     for m in modules_under(prefix)
 ] + modules_under("smnb.widgets")
 

@@ -18,7 +18,7 @@ import pytest
 
 from smnb import tables
 from smnb.exceptions import ConnectionLost, ServerError, SessionTimeout
-from smnb.load import load
+from smnb.loading import load
 from smnb.recorder import JsonlWriter, Record, Recorder, read_jsonl
 from smnb.result import Result
 from tests.table_sessions import Session, fixture, punct, rerecord, transcript, word
@@ -323,10 +323,10 @@ def test_no_credential_reaches_repr_summary_or_exports(tmp_path: Path) -> None:
     assert "eu2.rt.speechmatics.com" in json.dumps(r.summary())  # scrubbed, not dropped
 
 
-def test_smnb_load_stays_callable_when_the_submodule_was_imported_first() -> None:
+def test_smnb_load_is_the_function_even_after_its_module_is_imported() -> None:
     code = (
-        "import smnb, smnb.load\n"
-        "from smnb.load import load_file\n"
+        "import smnb, smnb.loading\n"
+        "from smnb.loading import load_file\n"
         f"print(smnb.load({str(fixture('simple'))!r}).session_id)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

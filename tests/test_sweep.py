@@ -22,13 +22,13 @@ import pandas as pd
 import pytest
 
 import smnb
-import smnb.sweep
+import smnb.sweep_runner
 from smnb.exceptions import AudioError, ConfigError
 from smnb.experiment import FAILED, OK, SessionOutcome, SessionSpec, SweepResult, result_of
 from smnb.experiment.plan import grid, labels, plan, slug, split_fields
 from smnb.metrics import Reference
 from smnb.result import Result
-from smnb.sweep import asweep, sweep
+from smnb.sweep_runner import asweep, sweep
 from tests.metrics.builder import SessionLog
 
 SAMPLES = Path(smnb.__file__).parent / "samples"
@@ -206,10 +206,8 @@ def test_sweep_from_sync_code_and_inside_a_loop(clips: list[Path]) -> None:
     assert asyncio.run(in_a_notebook_cell()).summary["final_p50"].tolist() == [1.0]
 
 
-def test_the_module_is_callable_after_import() -> None:
-    # `import smnb.sweep` binds smnb.sweep to the module; it must still run a sweep.
-    assert callable(smnb.sweep)
-    assert callable(smnb.sweep.sweep)
+def test_smnb_sweep_is_the_function() -> None:
+    assert smnb.sweep is sweep and smnb.asweep is asweep
 
 
 async def test_bad_arguments_fail_before_running(clips: list[Path], tmp_path: Path) -> None:
@@ -231,7 +229,7 @@ def fake_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     async def run(spec: SessionSpec, *, api_key: str | None = None) -> SessionOutcome:
         return await fake_session(spec)
 
-    monkeypatch.setattr(smnb.sweep, "run_in_process", run)
+    monkeypatch.setattr(smnb.sweep_runner, "run_in_process", run)
 
 
 class DaskLike:
@@ -293,7 +291,7 @@ def test_cli_turns_flags_into_a_sweep(
         seen.update(kwargs, sources=sources)
         return sweep(sources, run_session=fake_session, **kwargs)
 
-    monkeypatch.setattr(smnb.sweep, "sweep", fake_sweep)
+    monkeypatch.setattr(smnb.sweep_runner, "sweep", fake_sweep)
     out = tmp_path / "cli"
     code = main(["sweep", *map(str, clips), "--max-delay", "1", "2", "--set",
                  "max_delay_mode=fixed,flexible", "--config", "operating_point=enhanced",

@@ -123,7 +123,7 @@ def _pairs(items: list[str], *, many: bool) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; returns the exit code (errors are printed, never raised)."""
     from smnb.exceptions import AudioError, ConfigError
-    from smnb.sweep import sweep
+    from smnb.sweep_runner import sweep
 
     try:
         fields: dict[str, Any] = _pairs(args.config, many=False)

@@ -1,6 +1,6 @@
 """Experiments over many sessions: planning, outcomes and the analysed SweepResult.
 
-The runner that actually opens sessions is :mod:`smnb.sweep` (it needs asyncio and the
+The runner that actually opens sessions is :mod:`smnb.sweep_runner` (it needs asyncio and the
 client); everything here is pure so a sweep directory can be re-analysed offline.
 
 Must not import asyncio, websockets, smnb.client or smnb.api.

@@ -67,7 +67,7 @@ def recorder_from_text(text: str) -> Recorder:
 
 def result_of(outcome: SessionOutcome) -> Any:
     """The outcome's Result: in memory, from its JSONL text, or from ``out_dir`` on disk."""
-    from smnb.load import load_file
+    from smnb.loading import load_file
     from smnb.result import Result
 
     if outcome.result is not None:

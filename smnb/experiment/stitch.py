@@ -8,7 +8,7 @@ than the largest ``max_delay`` — lets every word be finalised on its own sched
 reference timings exact (each clip's timings shifted by its offset).
 
 :func:`stitch` writes ``<name>.wav`` (16 kHz mono int16), ``<name>.txt`` and, when every
-clip has word timings, ``<name>.words.json`` next to it: what :func:`smnb.sweep.asweep` picks up
+clip has word timings, ``<name>.words.json`` next to it: what :func:`smnb.asweep` picks up
 as the reference by default.
 
 Must not import asyncio, websockets, smnb.client or smnb.api.

@@ -7,7 +7,7 @@
     result.plot_ecdf()
 
     # in a notebook cell (keeps the kernel's loop free):
-    result = await smnb.sweep.asweep(files, max_delay=[1, 2], max_delay_mode=["fixed", "flexible"])
+    result = await smnb.asweep(files, max_delay=[1, 2], max_delay_mode=["fixed", "flexible"])
 
 Any ``transcription_config`` field given a list is swept (lists of several fields form a
 grid); a scalar is fixed for every session. Sessions stream at real-time pace, at most
@@ -35,8 +35,6 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
-import sys
-import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -312,13 +310,3 @@ def _progress(total: int, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="sweep", unit="session", disable=not enabled)
-
-
-class _CallableModule(types.ModuleType):
-    """``smnb.sweep(...)`` keeps working after ``import smnb.sweep`` rebinds the name."""
-
-    def __call__(self, sources: str | Path | Sequence[str | Path], **kwargs: Any) -> SweepResult:
-        return sweep(sources, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

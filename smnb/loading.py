@@ -9,8 +9,6 @@ Imports pandas (through Result); never the transport.
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 
 from smnb.recorder import read_jsonl
@@ -51,19 +49,3 @@ def load_file(path: str | Path) -> Result:
     """One Result from one JSONL log (a truncated last line is skipped)."""
     path = Path(path)
     return Result(read_jsonl(path), jsonl_path=path, live=False)
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as :func:`load`.
-
-    ``smnb.load`` is meant to be the function (``smnb/__init__`` resolves it
-    lazily), but importing the submodule ``smnb.load`` first (``from smnb.load
-    import load_file``) makes Python bind the *module* to ``smnb.load``. Making
-    the module callable keeps ``smnb.load(path)`` working in either order.
-    """
-
-    def __call__(self, path: str | Path) -> Result | list[Result]:
-        return load(path)
-
-
-sys.modules[__name__].__class__ = _CallableModule
