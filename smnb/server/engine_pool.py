@@ -35,6 +35,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -179,7 +180,10 @@ class _Worker:
         self.healthy = True
         self.stopped = False
         self.in_call = False
-        self._disposed = False
+        self._conn_closed = False
+        # stop() runs in a thread while a call may wake on the loop; closing the
+        # pipe and the process object must not interleave with the reaping.
+        self._close_lock = threading.Lock()
 
     async def ready(self) -> None:
         kind, value = await self.receive("starting")
@@ -261,9 +265,10 @@ class _Worker:
 
     def stop(self) -> None:
         """Ask, then force; always reap the process. Safe to call from a thread."""
-        if self.stopped:
-            return
-        self.stopped = True
+        with self._close_lock:
+            if self.stopped:
+                return
+            self.stopped = True
         if self.process.is_alive() and self.healthy and not self.in_call:
             with contextlib.suppress(OSError, ValueError):
                 self.conn.send(("exit", None))
@@ -274,19 +279,21 @@ class _Worker:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
-        if not self.in_call:  # otherwise the call in flight disposes when it wakes
-            self._dispose()
+        with self._close_lock:
+            self.process.close()  # only here, once reaped: nothing else touches it after
+            if not self.in_call:  # otherwise the call in flight closes the pipe when it wakes
+                self._close_conn()
 
     def _dispose_if_stopped(self) -> None:
-        # stop() may have run in another thread while the call awaited.
-        if self.stopped:
-            self._dispose()
+        # stop() may have run, or be running, in another thread while the call awaited.
+        with self._close_lock:
+            if self.stopped:
+                self._close_conn()
 
-    def _dispose(self) -> None:
-        if not self._disposed:
-            self._disposed = True
+    def _close_conn(self) -> None:
+        if not self._conn_closed:
+            self._conn_closed = True
             self.conn.close()
-            self.process.close()
 
 
 class RecognizerHandle:
