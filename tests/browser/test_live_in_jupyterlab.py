@@ -214,25 +214,31 @@ def poll(fn: Any, until: Any, timeout: float, every: float = 0.2) -> Any:
 
 # --- the tests ---------------------------------------------------------------------------
 
+READ_PARTIAL = """view => {
+    const e = view.querySelector('.smnb-partial');
+    return e ? [e.textContent || '', getComputedStyle(e).color] : ['', ''];
+}"""
+
 
 def test_live_view_shows_partials_changing_then_finals(page: Any, lab: dict[str, Any]) -> None:
     view = page.locator(".jp-OutputArea-output .smnb-live").first
     view.wait_for(timeout=90_000)
-    partial = view.locator(".smnb-partial")
     seen: list[str] = []
     colors: set[str] = set()
     shot = False
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if partial.count():
-            text = (partial.first.text_content() or "").strip()
-            if text and (not seen or seen[-1] != text):
-                seen.append(text)
-                colors.add(partial.first.evaluate("e => getComputedStyle(e).color"))
-                if not shot and view.locator(".smnb-final").count():
-                    # Mid-stream, finals and a grey partial together.
-                    view.screenshot(path=str(ARTIFACTS / "live-view-streaming.png"))
-                    shot = True
+        # Read text and colour in one step inside the page: the view re-renders, so a
+        # partial counted a moment ago may be gone before a second query reaches it.
+        text, color = view.evaluate(READ_PARTIAL)
+        text = text.strip()
+        if text and (not seen or seen[-1] != text):
+            seen.append(text)
+            colors.add(color)
+            if not shot and view.locator(".smnb-final").count():
+                # Mid-stream, finals and a grey partial together.
+                view.screenshot(path=str(ARTIFACTS / "live-view-streaming.png"))
+                shot = True
         if "done" in (view.locator(".smnb-status").text_content() or ""):
             break
         time.sleep(0.1)
