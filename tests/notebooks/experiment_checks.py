@@ -18,22 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-
-def _cell(nb: Any, snippet: str) -> Any:
-    cells = [c for c in nb.cells if c.cell_type == "code" and snippet in c.source]
-    assert len(cells) == 1, f"expected one code cell containing {snippet!r}, found {len(cells)}"
-    return cells[0]
-
-
-def _text(cell: Any) -> str:
-    parts = []
-    for out in cell.outputs:
-        if out.output_type == "stream":
-            parts.append(out.text)
-        elif out.output_type in ("execute_result", "display_data"):
-            parts.append(out.data.get("text/plain", ""))
-            parts.append(out.data.get("text/html", ""))
-    return "\n".join(parts)
+from tests.notebooks.cells import cell_with as _cell
+from tests.notebooks.cells import text_of as _text
 
 
 def _images(cell: Any) -> int:
