@@ -1,6 +1,6 @@
 """How long does the event loop stall while real recognizers decode in the engine pool?
 
-Starts an :class:`smnb.server.engine_pool.EnginePool`, times how long the first ``open``
+Starts an :class:`smnb.server.engine.pool.EnginePool`, times how long the first ``open``
 takes (the prewarmed worker) and a cold ``open`` (a worker started on demand), then
 streams bundled clips through N concurrent sessions at real-time pace in 100 ms chunks
 while a 5 ms ticker measures the loop's lateness. Prints the numbers.
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from smnb.server.engine_pool import EnginePool
+from smnb.server.engine.pool import EnginePool
 from smnb.server.recognizer import RecognizerSettings
 
 SAMPLES = Path(__file__).resolve().parents[1] / "smnb" / "samples"

@@ -23,8 +23,9 @@ import jiwer
 import numpy as np
 import soundfile
 
-from smnb.server import batch
-from smnb.server.pocketsphinx_recognizer import PocketsphinxRecognizer, new_decoder
+from smnb.server.pocketsphinx import batch
+from smnb.server.pocketsphinx.decoder import new_decoder
+from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
 from smnb.server.recognizer import RecognizerSettings
 
 SAMPLES = Path(__file__).resolve().parents[1] / "smnb" / "samples"

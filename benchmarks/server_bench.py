@@ -42,7 +42,7 @@ import soundfile as sf
 from websockets.asyncio.client import connect
 
 from smnb.server import serve
-from smnb.server.engine_pool import EnginePool
+from smnb.server.engine.pool import EnginePool
 
 SAMPLE = Path(__file__).resolve().parents[1] / "smnb" / "samples" / "two-speakers.wav"
 CHUNK_SECONDS = 0.1

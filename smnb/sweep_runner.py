@@ -247,7 +247,7 @@ async def _endpoint(
         yield (rt_url() if remote else None), "saas"
         return
     from smnb.server import serve  # loads the recognizer stack only when needed
-    from smnb.server.engine_pool import EnginePool
+    from smnb.server.engine.pool import EnginePool
 
     def engine() -> EnginePool:
         # Keep one recognizer process per concurrent session between sessions, and start no

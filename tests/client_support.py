@@ -22,7 +22,7 @@ import soundfile as sf
 
 from smnb.server import serve
 from smnb.server.recognizer import RecognizerSettings
-from tests.server.fakes import InlineEngine, inline_engine_factory, speech
+from tests.support.server_fakes import InlineEngine, inline_engine_factory, speech
 
 TESTS = Path(__file__).resolve().parent
 SCRIPT = ("alpha", 0.4, "bravo", 0.4, "charlie", 0.4, "delta", 0.4)
@@ -126,7 +126,7 @@ def thread_server(**kwargs: Any) -> Iterator[str]:
 SERVER_SCRIPT = """
 import asyncio, sys
 sys.path.insert(0, {root!r})
-from tests.server.fakes import inline_engine_factory
+from tests.support.server_fakes import inline_engine_factory
 from smnb.server.app import run
 asyncio.run(run("127.0.0.1", 0, api_key={api_key!r}, engine_factory=inline_engine_factory(),
                 ready=lambda url: print(url, flush=True)))

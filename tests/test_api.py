@@ -27,7 +27,7 @@ from tests.client_support import (
     tone_wav,
     words_of,
 )
-from tests.server.fakes import InlineEngine, inline_engine_factory, speech
+from tests.support.server_fakes import InlineEngine, inline_engine_factory, speech
 
 SAMPLES = Path(__file__).resolve().parents[1] / "smnb" / "samples"
 

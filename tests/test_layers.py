@@ -137,8 +137,26 @@ def test_server_never_imports_the_client(module: str) -> None:
     assert not reached & TRANSPORT, f"{module} reaches {sorted(reached & TRANSPORT)}"
 
 
+@pytest.mark.parametrize(
+    "module", modules_under("smnb.server.protocol") + modules_under("smnb.server.audio")
+)
+def test_server_protocol_and_audio_are_sans_io(module: str) -> None:
+    reached, external = closure(module)
+    assert not external & {"asyncio", "websockets", "pocketsphinx"}, sorted(external)
+    assert not {m for m in reached if m.startswith(("smnb.server.engine", "smnb.server.app"))}
+
+
+@pytest.mark.parametrize(
+    "module", sorted(set(MODULES) - set(modules_under("smnb.server.pocketsphinx")))
+)
+def test_only_server_pocketsphinx_imports_pocketsphinx(module: str) -> None:
+    # Direct imports only: the engine worker reaches the engine through smnb.server.pocketsphinx.
+    assert "pocketsphinx" not in {n.split(".")[0] for n in direct_imports(module)}, module
+
+
 def test_the_checker_sees_real_imports() -> None:
     # Guards against a checker that silently finds nothing.
     assert "smnb.protocol.messages" in closure("smnb.protocol.session")[0]
     assert "websockets" in closure("smnb.client")[1]
     assert "pandas" in closure("smnb.tables")[1]
+    assert "pocketsphinx" in closure("smnb.server.pocketsphinx.recognizer")[1]

@@ -1,9 +1,11 @@
 """smnb's local RT v2 server: ``async with smnb.server.serve() as url: ...``.
 
-The recognizer interface and engine live beside the protocol side
-(:mod:`~smnb.server.session`, sans-I/O) and the WebSocket transport
-(:mod:`~smnb.server.app`). :func:`serve` and :func:`run` load on first use, so
-worker processes that import the engine modules do not pay for websockets.
+One package per layer: :mod:`~smnb.server.protocol` (the session state machine,
+sans-I/O), :mod:`~smnb.server.audio` (client audio → 16 kHz), :mod:`~smnb.server.engine`
+(recognizers in worker processes), :mod:`~smnb.server.pocketsphinx` (the engine itself,
+behind the :mod:`~smnb.server.recognizer` interface) and :mod:`~smnb.server.app` (the
+WebSocket transport). :func:`serve` and :func:`run` load on first use, so worker
+processes that import the engine modules do not pay for websockets.
 
 Must not import: ``smnb.client``, ``smnb.api``.
 """

@@ -41,8 +41,8 @@ from websockets.http11 import Request, Response
 
 from smnb.exceptions import ConfigError
 from smnb.protocol.messages import ErrorType, close_code_for, encode
-from smnb.server import start
-from smnb.server.actions import (
+from smnb.server.protocol import start
+from smnb.server.protocol.actions import (
     Action,
     Close,
     EngineCommand,
@@ -53,8 +53,8 @@ from smnb.server.actions import (
     QuerySpeakers,
     Send,
 )
+from smnb.server.protocol.session import ServerSession
 from smnb.server.recognizer import RecognizerSettings, Update
-from smnb.server.session import ServerSession
 
 log = logging.getLogger("smnb.server")
 
@@ -81,7 +81,7 @@ class RecognizerHandle(Protocol):
 
 
 class Engine(Protocol):
-    """Opens recognizers (:class:`smnb.server.engine_pool.EnginePool`)."""
+    """Opens recognizers (:class:`smnb.server.engine.pool.EnginePool`)."""
 
     async def open(self, settings: RecognizerSettings) -> RecognizerHandle: ...
 
@@ -91,7 +91,7 @@ EngineFactory = Callable[[], AbstractAsyncContextManager[Engine]]
 
 def default_engine_factory() -> AbstractAsyncContextManager[Engine]:
     """The pocketsphinx engine pool with its default worker count."""
-    from smnb.server.engine_pool import EnginePool
+    from smnb.server.engine.pool import EnginePool
 
     pool: AbstractAsyncContextManager[Engine] = EnginePool()
     return pool

@@ -6,7 +6,7 @@ commit policy, because only the engine knows how stable its hypotheses are.
 
 It is sans-I/O and synchronous: the server runs each recognizer inside a worker
 process (pocketsphinx never releases the GIL) and talks to it through
-:mod:`smnb.server.engine_pool`. Times are seconds of audio since the first
+:mod:`smnb.server.engine.pool`. Times are seconds of audio since the first
 sample of the stream, so the same recognizer behaves identically whether audio
 arrives at real-time pace or as fast as possible.
 

@@ -25,8 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from smnb.exceptions import ConfigError
 from smnb.server import serve
 from smnb.server.app import is_loopback
-
-from .fakes import InlineEngine, inline_engine_factory, s16, speech
+from tests.support.server_fakes import InlineEngine, inline_engine_factory, s16, speech
 
 REPO = Path(__file__).resolve().parents[2]
 START = {
@@ -172,7 +171,7 @@ async def test_a_server_bug_costs_one_session_an_unknown_error(
     def broken(self: object, update: object) -> list[dict[str, Any]]:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("smnb.server.transcript.TranscriptWriter.update", broken)
+    monkeypatch.setattr("smnb.server.protocol.transcript.TranscriptWriter.update", broken)
     async with connect(url) as ws:
         await ws.send(json.dumps(START))
         await until(ws, "RecognitionStarted")

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import av
 import numpy as np
 
-from smnb.server.audio_pcm import EMPTY, Floats, Frames, Kind, UndecodableAudio, to_int16
+from smnb.server.audio.pcm import EMPTY, Floats, Frames, Kind, UndecodableAudio, to_int16
 from smnb.server.recognizer import SAMPLE_RATE, Samples
 
 __all__ = [

@@ -18,8 +18,9 @@ import numpy as np
 import soundfile
 
 import smnb
-from smnb.server import batch
-from smnb.server.pocketsphinx_recognizer import PocketsphinxRecognizer, new_decoder
+from smnb.server.pocketsphinx import batch
+from smnb.server.pocketsphinx.decoder import new_decoder
+from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
 from smnb.server.recognizer import RecognizerSettings, Update, Word
 
 SAMPLES = Path(smnb.__file__).resolve().parent / "samples"

@@ -8,17 +8,13 @@ import jiwer
 import numpy as np
 import pytest
 
-from smnb.server import batch
-from smnb.server.commit_policy import FLEXIBLE_HOLD, CommitPolicy
-from smnb.server.pocketsphinx_recognizer import (
-    FIRST_PASS_CONFIDENCE,
-    PocketsphinxRecognizer,
-    new_decoder,
-)
+from smnb.server.pocketsphinx import batch
+from smnb.server.pocketsphinx.commit_policy import FLEXIBLE_HOLD, CommitPolicy
+from smnb.server.pocketsphinx.decoder import new_decoder
+from smnb.server.pocketsphinx.recognizer import FIRST_PASS_CONFIDENCE, PocketsphinxRecognizer
+from smnb.server.pocketsphinx.vocabulary import plan
 from smnb.server.recognizer import RecognizerSettings, VocabEntry, Word
-from smnb.server.vocabulary import plan
-
-from .engine_audio import (
+from tests.support.engine_audio import (
     CLIPS,
     MAX_DELAYS,
     clip,

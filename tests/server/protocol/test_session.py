@@ -19,7 +19,7 @@ import pytest
 import soundfile as sf
 
 from smnb.protocol.messages import ServerMessage
-from smnb.server.actions import (
+from smnb.server.protocol.actions import (
     Action,
     Close,
     Feed,
@@ -29,10 +29,9 @@ from smnb.server.actions import (
     QuerySpeakers,
     Send,
 )
-from smnb.server.session import ServerSession, State
-from smnb.server.transcript import EOU_PENDING_GRACE, PARTIAL_INTERVAL
-
-from .fakes import ToneRecognizer, s16, speech
+from smnb.server.protocol.session import ServerSession, State
+from smnb.server.protocol.transcript import EOU_PENDING_GRACE, PARTIAL_INTERVAL
+from tests.support.server_fakes import ToneRecognizer, s16, speech
 
 SERVER_TYPES = {t.value for t in ServerMessage}
 RAW16 = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}

@@ -40,7 +40,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from smnb.exceptions import SmnbError
-from smnb.server.engine_worker import (
+from smnb.server.engine.worker import (
     ExportState,
     ImportState,
     Prewarm,
@@ -57,9 +57,9 @@ STOP_TIMEOUT = 2.0
 """Seconds a worker gets to exit on request before it is terminated (then killed)."""
 
 PRELOAD = [
-    "smnb.server.engine_pool",
-    "smnb.server.engine_worker",
-    "smnb.server.pocketsphinx_recognizer",
+    "smnb.server.engine.pool",
+    "smnb.server.engine.worker",
+    "smnb.server.pocketsphinx.recognizer",
 ]
 """Modules the forkserver imports once, so each new worker starts with them loaded."""
 

@@ -1,6 +1,6 @@
 """Whole-file recognition with the server's engine: the accuracy reference for ``max_delay``.
 
-:func:`recognize` runs :class:`~smnb.server.pocketsphinx_recognizer.PocketsphinxRecognizer`
+:func:`recognize` runs :class:`~smnb.server.pocketsphinx.recognizer.PocketsphinxRecognizer`
 over a whole file with no latency limit: the same VAD segmentation, decoder configuration
 and CMN handling as a live session, but every utterance is decoded whole and rescored by
 bestpath before any word is committed. That is what "batch" means for this engine, and
@@ -21,7 +21,7 @@ import numpy.typing as npt
 import soundfile
 import soxr
 
-from smnb.server.pocketsphinx_recognizer import PocketsphinxRecognizer
+from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
 from smnb.server.recognizer import SAMPLE_RATE, RecognizerSettings, Samples, Word
 
 NO_DEADLINE = RecognizerSettings(max_delay=math.inf, max_delay_mode="fixed")

@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 import soundfile
 
-from smnb.server.engine_pool import STOP_TIMEOUT, EnginePool, EngineWorkerError
+from smnb.server.engine.pool import STOP_TIMEOUT, EnginePool, EngineWorkerError
 from smnb.server.recognizer import RecognizerSettings, Update, Word
 
 # Imported by its full name: worker processes unpickle the factories by that name.
-engine_helpers = importlib.import_module("tests.server.engine_helpers")
+engine_helpers = importlib.import_module("tests.support.engine_helpers")
 
-SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "smnb" / "samples"
 
 
 def pcm(seconds: float) -> bytes:

@@ -3,14 +3,14 @@
 One instance decodes one audio stream:
 
 * Audio is split into 30 ms frames and segmented into utterances by
-  :class:`~smnb.server.speech_segmenter.SpeechSegmenter` (WebRTC VAD ``STRICT``, the
+  :class:`~smnb.server.pocketsphinx.segmenter.SpeechSegmenter` (WebRTC VAD ``STRICT``, the
   ``pocketsphinx.Endpointer`` rule without its 0.3 s output delay). Only speech, with a
   short pre-roll, is decoded.
 * The speech since the last cut is decoded incrementally as one pocketsphinx utterance,
   a *unit*: ``fwdtree`` first pass while it grows, ``bestpath`` lattice search (with word
   posteriors) when it ends.
-* After each frame :class:`~smnb.server.commit_policy.CommitPolicy` checks the first-pass
-  words against ``max_delay``. A due word is committed either by cutting the unit at a
+* After each frame :class:`~smnb.server.pocketsphinx.commit_policy.CommitPolicy` checks the
+  first-pass words against ``max_delay``. A due word is committed either by cutting the unit at a
   pause (its words then get bestpath + posteriors, the rest is re-decoded) or, with no
   usable pause, straight from the first pass while the unit goes on. When the VAD hears
   the utterance end, the unit ends and all its remaining words become finals.
@@ -25,40 +25,31 @@ One instance decodes one audio stream:
   depend on feed sizes: real time or as fast as possible give the same words. When no
   word had to be committed before its utterance ended (:attr:`early_commits` stays 0,
   typical at ``max_delay`` 4 for utterances under ~3.8 s), the finals are exactly those
-  of :func:`smnb.server.batch.recognize`.
+  of :func:`smnb.server.pocketsphinx.batch.recognize`.
 
 The loaded decoder (≈0.5 s to load, ~100 MB) is cached per process and handed to the next
-recognizer, carrying its live cepstral mean (CMN) over: a fresh decoder normalises its
-first utterance with a generic prior and garbles it. A session that added
-``additional_vocab`` words leaves its decoder dirty, so it is dropped rather than reused
-(the next one is loaded with the carried CMN).
+recognizer, carrying its live cepstral mean (CMN) over
+(:mod:`~smnb.server.pocketsphinx.decoder`): a fresh decoder normalises its first utterance
+with a generic prior and garbles it. A session that added ``additional_vocab`` words leaves
+its decoder dirty, so it is dropped rather than reused (the next one is loaded with the
+carried CMN).
 
 Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from pocketsphinx import Decoder
 
-from smnb.server.commit_policy import CommitPolicy
-from smnb.server.diarization import OnlineDiarizer
+from smnb.server.pocketsphinx.commit_policy import CommitPolicy
+from smnb.server.pocketsphinx.decoder import CACHE
+from smnb.server.pocketsphinx.diarization import OnlineDiarizer
+from smnb.server.pocketsphinx.segmenter import FRAME_BYTES, Event, SpeechSegmenter
+from smnb.server.pocketsphinx.vocabulary import plan
 from smnb.server.recognizer import SAMPLE_RATE, RecognizerSettings, Samples, Update, Word
-from smnb.server.speech_segmenter import FRAME_BYTES, Event, SpeechSegmenter
-from smnb.server.vocabulary import plan
-
-DECODER_CONFIG: dict[str, Any] = {
-    "maxhmmpf": 3000,
-    "maxwpf": 5,
-    "fwdflat": False,
-    "bestpath": True,
-    "loglevel": "FATAL",
-}
-"""engine-feasibility §0: fast first pass + bestpath (CPU RTF ≈0.12, posteriors at unit end)."""
 
 FRAME_RATE = 100
 """pocketsphinx feature frames per second."""
@@ -84,85 +75,6 @@ FIRST_PASS_CONFIDENCE = 0.5
 """Confidence of a word committed from the first pass. pocketsphinx has no posterior for it
 (``seg.prob`` is a constant 1.0 mid-utterance), so it gets the uninformative middle of the
 scale rather than a made-up number; the bestpath finals carry real lattice posteriors."""
-
-# --------------------------------------------------------------------------- decoder cache
-
-
-class _DecoderCache:
-    """One clean, loaded decoder per process, handed to one recognizer at a time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._idle: Any = None
-        self._cmn: str | None = None
-
-    def take(self) -> Any:
-        with self._lock:
-            decoder, self._idle = self._idle, None
-        return decoder if decoder is not None else self._load()
-
-    def give_back(self, decoder: Any, *, dirty: bool) -> None:
-        cmn = decoder.get_cmn()
-        with self._lock:
-            self._cmn = cmn
-            if not dirty and self._idle is None:
-                self._idle = decoder
-
-    def prewarm(self) -> None:
-        with self._lock:
-            if self._idle is not None:
-                return
-        decoder = self._load()
-        with self._lock:
-            if self._idle is None:
-                self._idle = decoder
-
-    def carried_cmn(self) -> str | None:
-        with self._lock:
-            return self._cmn
-
-    def carry_cmn(self, cmn: str) -> None:
-        """Adopt a cepstral mean learnt elsewhere (another worker), unless one is known here."""
-        with self._lock:
-            if self._cmn is not None:
-                return
-            self._cmn = cmn
-            idle = self._idle
-        if idle is not None:
-            idle.set_cmn(cmn)
-
-    def _load(self) -> Any:
-        decoder = Decoder(**DECODER_CONFIG)
-        with self._lock:
-            cmn = self._cmn
-        if cmn is not None:
-            decoder.set_cmn(cmn)
-        return decoder
-
-
-_CACHE = _DecoderCache()
-
-
-def prewarm() -> None:
-    """Load this process's decoder now, so the next recognizer starts at once."""
-    _CACHE.prewarm()
-
-
-def carried_cmn() -> str | None:
-    """The cepstral mean left by this process's last session (None before any)."""
-    return _CACHE.carried_cmn()
-
-
-def carry_cmn(cmn: str | None) -> None:
-    """Start this process's decoders from ``cmn`` (e.g. from another worker's session)."""
-    if cmn:
-        _CACHE.carry_cmn(cmn)
-
-
-def new_decoder() -> Any:
-    """A freshly loaded decoder with the recommended configuration (cold CMN)."""
-    return Decoder(**DECODER_CONFIG)
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -193,7 +105,7 @@ class PocketsphinxRecognizer:
         self.settings = settings
         self._policy = CommitPolicy(settings.max_delay, settings.max_delay_mode)
         self._owns_cached = decoder is None
-        self._decoder: Any = _CACHE.take() if decoder is None else decoder
+        self._decoder: Any = CACHE.take() if decoder is None else decoder
         self._segmenter = SpeechSegmenter()
         self._vocab_tokens: dict[str, str] = {}
         self.skipped_vocab: tuple[str, ...] = ()
@@ -269,7 +181,7 @@ class PocketsphinxRecognizer:
             self._decoder.end_utt()
             self._in_unit = False
         if self._owns_cached:
-            _CACHE.give_back(self._decoder, dirty=bool(self._vocab_tokens))
+            CACHE.give_back(self._decoder, dirty=bool(self._vocab_tokens))
 
     # ------------------------------------------------------------------ frame loop
 

@@ -1,7 +1,7 @@
 """The worker-process side of the engine pool: one recognizer at a time, over a pipe.
 
 :func:`worker_main` is the target of every engine worker process started by
-:mod:`smnb.server.engine_pool`. It answers ``open``, ``feed``, ``force_end_of_utterance``,
+:mod:`smnb.server.engine.pool`. It answers ``open``, ``feed``, ``force_end_of_utterance``,
 ``finish``, ``speakers``, ``close`` and ``exit`` commands with ``("ok", value)`` or
 ``("error", traceback)``, and never decides when it stops: the parent does.
 
@@ -33,29 +33,29 @@ ImportState = Callable[["str | None"], None]
 
 
 def default_factory(settings: RecognizerSettings) -> Recognizer:
-    """A :class:`~smnb.server.pocketsphinx_recognizer.PocketsphinxRecognizer` (in the worker)."""
-    from smnb.server.pocketsphinx_recognizer import PocketsphinxRecognizer
+    """A :class:`~smnb.server.pocketsphinx.recognizer.PocketsphinxRecognizer` (in the worker)."""
+    from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
 
     return PocketsphinxRecognizer(settings)
 
 
 def default_prewarm() -> None:
     """Load the worker's pocketsphinx decoder before any session needs it."""
-    from smnb.server.pocketsphinx_recognizer import prewarm
+    from smnb.server.pocketsphinx.decoder import prewarm
 
     prewarm()
 
 
 def default_export_state() -> str | None:
     """The cepstral mean the worker's last session ended with."""
-    from smnb.server.pocketsphinx_recognizer import carried_cmn
+    from smnb.server.pocketsphinx.decoder import carried_cmn
 
     return carried_cmn()
 
 
 def default_import_state(state: str | None) -> None:
     """Start a new worker's decoder from another worker's cepstral mean."""
-    from smnb.server.pocketsphinx_recognizer import carry_cmn
+    from smnb.server.pocketsphinx.decoder import carry_cmn
 
     carry_cmn(state)
 

@@ -16,9 +16,9 @@ import pytest
 import soundfile as sf
 import soxr
 
-from smnb.server.audio_input import UndecodableAudio, decoder_for
+from smnb.server.audio.input import UndecodableAudio, decoder_for
 
-SAMPLE = Path(__file__).resolve().parents[2] / "smnb" / "samples" / "librivox-ss01-0880.wav"
+SAMPLE = Path(__file__).resolve().parents[3] / "smnb" / "samples" / "librivox-ss01-0880.wav"
 REF, _ = sf.read(SAMPLE, dtype="int16")
 
 

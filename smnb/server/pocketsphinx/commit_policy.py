@@ -1,6 +1,6 @@
 """When provisional words become finals, and where the decoding may be cut.
 
-Pure functions of word timings, used by :mod:`smnb.server.pocketsphinx_recognizer`.
+Pure functions of word timings, used by :mod:`smnb.server.pocketsphinx.recognizer`.
 The recognizer decodes the speech since its last cut as one pocketsphinx utterance (a
 *unit*) and, after every 30 ms of audio, asks :meth:`CommitPolicy.is_due` whether the
 oldest provisional (first-pass) word is about to exceed ``max_delay``. When it is:

@@ -1,7 +1,7 @@
 """Cheap recognizers for engine-pool tests (importable by worker processes).
 
 The pool pickles its factory by reference, so these live in a module of their own that a
-worker can import as ``tests.server.engine_helpers``.
+worker can import as ``tests.support.engine_helpers``.
 """
 
 from __future__ import annotations

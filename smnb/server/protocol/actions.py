@@ -1,4 +1,4 @@
-"""What a :class:`~smnb.server.session.ServerSession` asks its transport to do.
+"""What a :class:`~smnb.server.protocol.session.ServerSession` asks its transport to do.
 
 The session is sans-I/O: every input returns a list of actions, and the
 transport (:mod:`smnb.server.app`) carries them out **in order**. Two kinds:

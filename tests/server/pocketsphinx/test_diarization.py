@@ -9,11 +9,10 @@ from functools import cache
 import numpy as np
 import pytest
 
-from smnb.server.diarization import OnlineDiarizer
-from smnb.server.pocketsphinx_recognizer import new_decoder
+from smnb.server.pocketsphinx.decoder import new_decoder
+from smnb.server.pocketsphinx.diarization import OnlineDiarizer
 from smnb.server.recognizer import Word
-
-from .engine_audio import SAMPLES, Stream, clip, fixed, stream
+from tests.support.engine_audio import SAMPLES, Stream, clip, fixed, stream
 
 Turn = tuple[float, float, str]
 

@@ -4,14 +4,14 @@
 transport hands it every client frame (:meth:`~ServerSession.receive_text`,
 :meth:`~ServerSession.receive_binary`) and every engine outcome
 (:meth:`~ServerSession.engine_done`); each call returns the
-:mod:`~smnb.server.actions` to carry out, in order. Every protocol decision lives
+:mod:`~smnb.server.protocol.actions` to carry out, in order. Every protocol decision lives
 here: ordering rules, acknowledgements, errors and their close codes, cutting
 audio into pieces for the recognizer, and when ``EndOfTranscript`` may go.
 
-Audio is decoded to 16 kHz (:mod:`~smnb.server.audio_input`) and fed to the
+Audio is decoded to 16 kHz (:mod:`~smnb.server.audio.input`) and fed to the
 recognizer as soon as it arrives (holding audio back would add latency), in
 pieces cut on the partial cadence, so partials come every
-:data:`~smnb.server.transcript.PARTIAL_INTERVAL` of audio however the client
+:data:`~smnb.server.protocol.transcript.PARTIAL_INTERVAL` of audio however the client
 chunks its frames. A frame is acknowledged once its audio
 has been decoded: the transport reads the next frame only after that, which is
 the backpressure a client sending faster than real time meets.
@@ -30,8 +30,9 @@ from typing import Any
 from smnb.exceptions import ProtocolError
 from smnb.protocol import messages as m
 from smnb.protocol.messages import ClientMessage, ErrorType, Message, ServerMessage
-from smnb.server import start
-from smnb.server.actions import (
+from smnb.server.audio.input import AudioDecoder, UndecodableAudio, decoder_for
+from smnb.server.protocol import start
+from smnb.server.protocol.actions import (
     Action,
     Close,
     EngineCommand,
@@ -42,10 +43,9 @@ from smnb.server.actions import (
     QuerySpeakers,
     Send,
 )
-from smnb.server.audio_input import AudioDecoder, UndecodableAudio, decoder_for
+from smnb.server.protocol.start import Rejected, SessionPlan
+from smnb.server.protocol.transcript import PARTIAL_INTERVAL, TranscriptWriter
 from smnb.server.recognizer import SAMPLE_RATE, Samples, Update
-from smnb.server.start import Rejected, SessionPlan
-from smnb.server.transcript import PARTIAL_INTERVAL, TranscriptWriter
 
 PARTIAL_SAMPLES = round(PARTIAL_INTERVAL * SAMPLE_RATE)
 

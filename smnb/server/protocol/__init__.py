@@ -1,0 +1,12 @@
+"""The server's protocol side, sans-I/O: one RT v2 session as a state machine.
+
+:class:`~smnb.server.protocol.session.ServerSession` takes client frames and engine
+outcomes and returns :mod:`~smnb.server.protocol.actions` for the transport
+(:mod:`smnb.server.app`) to carry out; :mod:`~smnb.server.protocol.start` checks
+``StartRecognition`` and :mod:`~smnb.server.protocol.transcript` turns recognizer updates
+into transcript messages.
+
+May import: the standard library, :mod:`smnb.protocol`, :mod:`smnb.exceptions`,
+:mod:`smnb.server.recognizer` and :mod:`smnb.server.audio`. Must not import: asyncio,
+websockets, pocketsphinx, pandas, anything from ``smnb.client``.
+"""
