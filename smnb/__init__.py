@@ -10,8 +10,13 @@ With no API key, smnb starts its own local RT v2 server (backed by the offline
 pocketsphinx recognizer) on a loopback port; with ``SPEECHMATICS_API_KEY`` set
 it talks to the Speechmatics SaaS.
 
-Heavy parts (pandas, matplotlib, widgets, the server) load on first use, so
-``import smnb`` stays quick.
+The package exports the functions (``transcribe``, ``atranscribe``, ``start``,
+``live``, ``load``, ``sweep``, ``asweep``) and every type a user receives or passes
+(``Result``, ``Transcription``, ``SessionOptions``, ``SweepResult``, ``Microphone``,
+``BrowserMic``, …, and the exception tree). Every subpackage is reachable as an
+attribute after a bare ``import smnb`` (``smnb.server.serve``, ``smnb.widgets``,
+``smnb.experiment.SweepResult``). Heavy parts (pandas, matplotlib, widgets, the
+server) load on first use, so ``import smnb`` stays quick.
 """
 
 from __future__ import annotations
@@ -35,25 +40,38 @@ from smnb.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from smnb.api import Transcription, atranscribe, start, transcribe
-    from smnb.loading import load
-    from smnb.notebook import live
-    from smnb.result import Result
-    from smnb.sweep_runner import asweep, sweep
+    from smnb.audio.sources import AudioSource
+    from smnb.metrics.reference import Reference
+    from smnb.result import Result, Results
+    from smnb.result.load import load
+    from smnb.session.live import live
+    from smnb.session.options import SessionOptions
+    from smnb.session.run import atranscribe, transcribe
+    from smnb.session.start import Transcription, start
+    from smnb.widgets.browser_mic import BrowserMic
+    from smnb.widgets.live import LiveTranscript
 
 __all__ = [
     "AudioError",
+    "AudioSource",
     "AuthError",
+    "BrowserMic",
     "ConfigError",
     "ConnectionLost",
     "DeviceError",
+    "LiveTranscript",
+    "Microphone",
     "ProtocolError",
+    "Reference",
     "Result",
+    "Results",
     "ServerError",
     "SessionCancelled",
     "SessionError",
+    "SessionOptions",
     "SessionTimeout",
     "SmnbError",
+    "SweepResult",
     "Transcription",
     "__version__",
     "asweep",
@@ -65,27 +83,68 @@ __all__ = [
     "transcribe",
 ]
 
-_LAZY = {
-    "Result": "smnb.result",
-    "Transcription": "smnb.api",
-    "atranscribe": "smnb.api",
-    "live": "smnb.notebook",
-    "load": "smnb.loading",
-    "start": "smnb.api",
-    "sweep": "smnb.sweep_runner",
-    "asweep": "smnb.sweep_runner",
-    "transcribe": "smnb.api",
+_LAZY: dict[str, tuple[str, ...]] = {
+    "AudioSource": ("smnb.audio.sources",),
+    "BrowserMic": ("smnb.widgets.browser_mic",),
+    "LiveTranscript": ("smnb.widgets.live",),
+    "Microphone": ("smnb.audio.mic", "smnb.mic"),
+    "Reference": ("smnb.metrics.reference",),
+    "Result": ("smnb.result.result",),
+    "Results": ("smnb.result.load",),
+    "SessionOptions": ("smnb.session.options",),
+    "SweepResult": ("smnb.experiment.result",),
+    "Transcription": ("smnb.session.start",),
+    "asweep": ("smnb.experiment.runner", "smnb.sweep_runner"),
+    "atranscribe": ("smnb.session.run",),
+    "live": ("smnb.session.live",),
+    "load": ("smnb.result.load",),
+    "start": ("smnb.session.start",),
+    "sweep": ("smnb.experiment.runner", "smnb.sweep_runner"),
+    "transcribe": ("smnb.session.run",),
 }
+"""Exported name → the module defining it (first that exists: a move in progress)."""
+
+SUBPACKAGES = frozenset(
+    {
+        "audio",
+        "auth",
+        "cli",
+        "clock",
+        "experiment",
+        "metrics",
+        "plots",
+        "protocol",
+        "recorder",
+        "result",
+        "server",
+        "session",
+        "tables",
+        "widgets",
+    }
+)
+"""Subpackages and modules reachable as attributes after a bare ``import smnb``."""
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    if name in SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    modules = _LAZY.get(name)
+    if modules is None:
         raise AttributeError(f"module 'smnb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(_first_module(modules), name)
     globals()[name] = value  # later lookups skip this function
     return value
 
 
+def _first_module(names: tuple[str, ...]) -> Any:
+    for module in names[:-1]:
+        try:
+            return importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # the module exists; something it imports is missing
+                raise
+    return importlib.import_module(names[-1])
+
+
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | SUBPACKAGES)

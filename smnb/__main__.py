@@ -2,6 +2,6 @@
 
 import sys
 
-from smnb.cli import main
+from smnb.cli.main import main
 
 sys.exit(main())

@@ -5,14 +5,15 @@ in the environment, then the Colab secret of the same name. A key travels as
 an :class:`ApiKey`, whose ``repr``/``str`` never show it, and only ever leaves
 the process in an ``Authorization: Bearer`` header: it is never put in a URL,
 a record, a log line or an exception message. Logs from the WebSocket library
-go through :class:`RedactingFilter`, which blanks ``Bearer`` values and
-credential query parameters.
+go through :class:`~smnb.recorder.sanitize.RedactingFilter` (the one
+scrubber), which blanks ``Bearer`` values and credential query parameters.
 
 A temporary key is minted from the management platform
 (``POST {SM_MANAGEMENT_PLATFORM_URL}/v1/api_keys?type=rt``, HTTP 201 with
 ``key_value``), so the long-lived key never reaches the RT endpoint.
 
-Stdlib only (urllib); must not import websockets, pandas or ``smnb.client``.
+Stdlib only (urllib); imports only :mod:`smnb.exceptions` and :mod:`smnb.recorder`
+(for the scrubber); never websockets, pandas or the transport.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from smnb._sanitize import redact_url, scrub_text
 from smnb._version import __version__
 from smnb.exceptions import AuthError
+from smnb.recorder.sanitize import RedactingFilter, redact_url, scrub_text
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -171,21 +172,6 @@ def mint_temp_key(
         raise AuthError(f"the management platform at {shown} sent an empty key_value")
     logger.info("minted a temporary RT key (ttl %d s) from %s", ttl, shown)
     return ApiKey(value)
-
-
-class RedactingFilter(logging.Filter):
-    """Blanks credentials in a log record's rendered message.
-
-    Attached to the logger handed to the WebSocket library, whose debug
-    output includes the handshake request headers.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = scrub_text(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
 
 
 def _colab_secret() -> str | None:

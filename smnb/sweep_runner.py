@@ -26,7 +26,7 @@ future (``concurrent.futures`` executors, ``dask.distributed.Client``,
 task, a job queue). Workers never receive the API key: they read
 ``SPEECHMATICS_API_KEY`` from their own environment. See ``docs/experiments.md``.
 
-This is the only experiment module that imports asyncio and the client (``smnb.api``).
+This is the only experiment module that imports asyncio and the client (``smnb.session``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +47,7 @@ from smnb.experiment.outcome import FAILED, OK, WARMUP, SessionOutcome
 from smnb.experiment.plan import SessionSpec, as_list, grid, labels, plan, split_fields
 from smnb.experiment.result import SweepResult
 from smnb.metrics.stats import DEFAULT_RESAMPLES
+from smnb.session.sync import run_sync
 
 __all__ = [
     "RunSession",
@@ -76,12 +78,7 @@ def sweep(
     Same arguments as :func:`asweep`. Inside a running event loop (a Jupyter cell) the
     sweep runs on a private event-loop thread; ``await asweep(...)`` avoids blocking.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(asweep(sources, **kwargs))
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="smnb-sweep") as pool:
-        return pool.submit(asyncio.run, asweep(sources, **kwargs)).result()
+    return run_sync(functools.partial(asweep, sources, **kwargs), name="smnb-sweep")
 
 
 async def asweep(
@@ -178,14 +175,15 @@ async def asweep(
 
 
 async def run_in_process(spec: SessionSpec, *, api_key: str | None = None) -> SessionOutcome:
-    """Run one session on the current loop with :func:`smnb.api.atranscribe`; never raises
+    """Run one session on the current loop with :func:`smnb.atranscribe`; never raises
     for a failed session (it becomes a ``failed`` outcome carrying what was received)."""
-    from smnb.api import atranscribe
+    from smnb.audio.pacing import check_pace
+    from smnb.session.run import atranscribe
 
     try:
         result = await atranscribe(
-            spec.file, url=spec.url, api_key=api_key, pace=spec.pace, out=spec.out_dir,
-            **spec.config,
+            spec.file, url=spec.url, api_key=api_key, pace=check_pace(spec.pace),
+            out=spec.out_dir, **spec.config,
         )  # fmt: skip
     except SessionError as exc:
         return SessionOutcome(spec, FAILED, f"{type(exc).__name__}: {exc}", result=exc.result)

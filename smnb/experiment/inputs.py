@@ -21,13 +21,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from smnb._sanitize import redact_url
 from smnb._version import __version__
 from smnb.experiment.plan import SessionSpec, sha256
 from smnb.metrics import normalise
 from smnb.metrics.reference import Reference
 from smnb.metrics.stats import PERCENTILE_METHOD
 from smnb.metrics.summary import BOUND_OVERHEAD_S
+from smnb.recorder.sanitize import redact_url
 
 RefInput = str | Path | Reference | None
 """A reference for one file: a ``.txt`` path, a :class:`Reference`, or None (none)."""

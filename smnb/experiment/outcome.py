@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from smnb.experiment.plan import SessionSpec
-from smnb.recorder import Record, Recorder
+from smnb.recorder import LOG_NAME, Recorder, jsonl
 
 OK = "ok"
 FAILED = "failed"
@@ -48,34 +48,25 @@ class SessionOutcome:
 
 
 def jsonl_text(recorder: Recorder) -> str:
-    """The recorder's records as JSONL text."""
-    return "".join(r.to_json() + "\n" for r in recorder.snapshot())
+    """The recorder's records as JSONL text (scrubbed, :func:`smnb.recorder.jsonl.to_text`)."""
+    return jsonl.to_text(recorder.snapshot())
 
 
 def recorder_from_text(text: str) -> Recorder:
     """A recorder rebuilt from JSONL text (blank or unreadable lines skipped)."""
-    records = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            try:
-                records.append(Record.from_json(line))
-            except (ValueError, KeyError):
-                continue
-    return Recorder.from_records(records)
+    return jsonl.from_text(text, source="a session outcome")
 
 
 def result_of(outcome: SessionOutcome) -> Any:
     """The outcome's Result: in memory, from its JSONL text, or from ``out_dir`` on disk."""
-    from smnb.loading import load_file
-    from smnb.result import Result
+    from smnb.result import Result, load_file
 
     if outcome.result is not None:
         return outcome.result
     if outcome.records_jsonl is not None:
         return Result(recorder_from_text(outcome.records_jsonl), live=False)
     if outcome.spec.out_dir is not None:
-        log = Path(outcome.spec.out_dir) / "messages.jsonl"
+        log = Path(outcome.spec.out_dir) / LOG_NAME
         if log.is_file():
             return load_file(log)
     return None

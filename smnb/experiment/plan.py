@@ -24,7 +24,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_CONFIG: dict[str, Any] = {"language": "en", "enable_partials": True}
+from smnb.protocol.config import DEFAULT_TRANSCRIPTION
+
+DEFAULT_CONFIG: dict[str, Any] = DEFAULT_TRANSCRIPTION  # one definition, shared with sessions
 """Fixed ``transcription_config`` of every sweep session unless overridden (partials are
 needed for partial latency and stability)."""
 

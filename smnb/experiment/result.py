@@ -36,6 +36,7 @@ from smnb.metrics import summary as summ
 from smnb.metrics.reference import Reference
 from smnb.metrics.session import SessionMetrics, analyse
 from smnb.metrics.stats import DEFAULT_RESAMPLES
+from smnb.recorder import LOG_NAME, write_jsonl
 
 PLOTS = ("latency_ecdf", "latency_box", "tradeoff", "timeline", "displayed_wer")
 
@@ -176,12 +177,10 @@ class SweepResult:
         folder.mkdir(parents=True, exist_ok=True)
         info = {**spec.to_json(), "status": outcome.status, "error": outcome.error}
         _write_json(folder / "spec.json", info)
-        log = folder / "messages.jsonl"
+        log = folder / LOG_NAME
         result = self.results.get(spec.session_id)
         if result is not None and not log.is_file():
-            log.write_text(
-                "".join(r.to_json() + "\n" for r in result.recorder.snapshot()), encoding="utf-8"
-            )
+            write_jsonl(result.recorder.snapshot(), log)
 
     def save_plots(self, out: str | Path) -> list[Path]:
         """Write each plot that has data as ``<name>.png``; returns the files written.

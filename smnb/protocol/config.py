@@ -24,6 +24,9 @@ MODELS = ("standard", "enhanced", "melia-1")
 RAW_ENCODINGS = {"pcm_s16le": 2, "pcm_f32le": 4, "mulaw": 1}
 """Raw encodings and their bytes per sample."""
 
+DEFAULT_TRANSCRIPTION: Message = {"language": "en", "enable_partials": True}
+"""The transcription_config values smnb's clients (sessions, sweeps) send unless told otherwise."""
+
 _RESERVED_SPEAKER_LABEL = re.compile(r"^(S\d+|UU|\s+.*|\S+.*\s+)$")
 
 TRANSCRIPTION_FIELDS = frozenset(

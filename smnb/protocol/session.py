@@ -17,6 +17,7 @@ from typing import Any
 
 from smnb.exceptions import ConnectionLost, ProtocolError, ServerError, SessionError
 from smnb.protocol import messages as m
+from smnb.protocol.codec import decode_server
 from smnb.protocol.messages import Message, ServerMessage
 
 
@@ -98,16 +99,18 @@ class ClientSession:
         message is still returned so the caller records it before raising.
 
         Raises:
-            ProtocolError: the frame is not a JSON message.
+            ProtocolError: the frame is not a JSON message, or a field the client
+                reads has the wrong type (:mod:`smnb.protocol.codec`); the state is
+                unchanged then.
         """
-        msg = m.decode(text)
+        msg = decode_server(text)
         kind = msg["message"]
         if kind == ServerMessage.AUDIO_ADDED:
-            self.frames_acked = max(self.frames_acked, int(msg.get("seq_no", 0)))
+            self.frames_acked = max(self.frames_acked, msg["seq_no"])
         elif kind == ServerMessage.CHANNEL_AUDIO_ADDED:
-            channel = str(msg.get("channel"))
+            channel = msg["channel"]
             acked = self.channel_frames_acked.get(channel, 0)
-            self.channel_frames_acked[channel] = max(acked, int(msg.get("seq_no", 0)))
+            self.channel_frames_acked[channel] = max(acked, msg["seq_no"])
         elif kind == ServerMessage.RECOGNITION_STARTED:
             if self.state is SessionState.STARTING:
                 self.state = SessionState.STREAMING
@@ -118,7 +121,7 @@ class ClientSession:
                 ServerError(
                     str(msg.get("type", "unknown_error")),
                     str(msg.get("reason", "")),
-                    code=msg.get("code"),
+                    code=msg.get("code"),  # an int or None (codec)
                 )
             )
         elif kind == ServerMessage.END_OF_TRANSCRIPT and self.state is not SessionState.FAILED:

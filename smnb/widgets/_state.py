@@ -91,10 +91,12 @@ class TranscriptState:
             self.pace = str(pace) if pace is not None else None
             if self.phase == "idle":
                 self.phase = "connecting"
-        elif record.type == "ClientError":
+        elif record.type == "ClientError":  # the session's one outcome: it has ended
             self.error = f"{payload.get('error', 'error')}: {payload.get('message', '')}"
             self.phase = "error"
             return True
+        elif record.type == "Problem":  # survived (a bad frame): shown, the session goes on
+            self.warning = f"{payload.get('error', 'problem')}: {payload.get('message', '')}"
         elif record.type == "Closed":
             if self.phase not in ("done", "error"):
                 self.phase = "closed"

@@ -1,30 +1,32 @@
 """One session, prepared: settings checked, audio opened, recorder and live result made.
 
 :func:`prepare` does everything that can fail because of the input, before any
-connection; :meth:`PreparedSession.run` then picks the endpoint (the embedded
-local server when there is neither a ``url`` nor an API key; the SaaS endpoint
-with ``Authorization: Bearer``, optionally a temporary key, when there is a key),
-runs :class:`~smnb.client.SessionRunner`, and finishes the ``out`` files.
-The public entry points in :mod:`smnb.api` are thin wrappers around it.
+connection; :meth:`PreparedSession.run` then hands the transport
+(:class:`~smnb.session.transport.SessionRunner`) an endpoint to open — the
+embedded local server when there is neither a ``url`` nor an API key, or the SaaS
+endpoint with ``Authorization: Bearer`` (optionally a temporary key) — and
+finishes the ``out`` files. The runner owns the session's one outcome; this layer
+only copies it onto the :class:`~smnb.result.Result`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from smnb._options import CHANNEL_MODES, Options, split_config
-from smnb._sanitize import scrub_text
 from smnb.audio import AudioSource, open_source
 from smnb.auth import auth_headers, mint_temp_key, rt_url
-from smnb.client import SessionRunner
 from smnb.exceptions import ConfigError, SessionCancelled, SmnbError
 from smnb.protocol import messages as m
-from smnb.protocol.config import validate_audio_format, validate_transcription_config
+from smnb.protocol.config import validate_audio_format
 from smnb.protocol.messages import Message
-from smnb.recorder import META, JsonlWriter, Recorder
+from smnb.recorder import LOG_NAME, JsonlWriter, Recorder
 from smnb.result import Result
+from smnb.session.options import SessionOptions
+from smnb.session.transport import SessionRunner
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -32,16 +34,24 @@ logger.addHandler(logging.NullHandler())
 __all__ = ["PreparedSession", "prepare"]
 
 
-def prepare(source: Any, **config: Any) -> PreparedSession:
+def prepare(
+    source: Any, options: SessionOptions | None = None, /, **settings: Any
+) -> PreparedSession:
     """Check settings, open the audio and create the recorder: everything but connecting.
+
+    ``options`` (already checked) and/or ``settings`` (keywords of
+    :func:`smnb.transcribe`, which override ``options``).
 
     Raises:
         ConfigError, AudioError, AuthError: the problem, in one line.
     """
-    transcription, options = split_config(config)
-    per_channel = transcription.get("diarization") in CHANNEL_MODES
+    if options is None:
+        options = SessionOptions.create(settings)
+    elif settings:
+        options = options.replace(**settings)
+    transcription = dict(options.transcription_config)
+    per_channel = options.per_channel
     labels = transcription.get("channel_diarization_labels")
-    validate_transcription_config(transcription)  # before decoding: a typo fails fast
     audio = open_source(
         source,
         audio_format=options.audio_format,
@@ -62,9 +72,9 @@ def prepare(source: Any, **config: Any) -> PreparedSession:
             f"diarization={transcription['diarization']!r} needs a source with 2 or more channels"
         )
     if channels and labels is None:
-        transcription["channel_diarization_labels"] = list(channels)
+        transcription["channel_diarization_labels"] = [str(c) for c in channels]
     start_message = m.start_recognition(
-        validate_transcription_config(transcription),
+        transcription,
         validate_audio_format(audio.audio_format),
         translation_config=options.translation_config,
         audio_events_config=options.audio_events_config,
@@ -73,9 +83,11 @@ def prepare(source: Any, **config: Any) -> PreparedSession:
 
 
 class PreparedSession:
-    """One checked session: source, ``StartRecognition``, recorder and live result."""
+    """One checked session: source, ``StartRecognition``, recorder, live result, runner."""
 
-    def __init__(self, source: AudioSource, start_message: Message, options: Options) -> None:
+    def __init__(
+        self, source: AudioSource, start_message: Message, options: SessionOptions
+    ) -> None:
         self.source = source
         self.start_message = start_message
         self.options = options
@@ -83,7 +95,7 @@ class PreparedSession:
         self.writer: JsonlWriter | None = None
         if options.out is not None:
             try:
-                self.writer = JsonlWriter(options.out / "messages.jsonl")
+                self.writer = JsonlWriter(options.out / LOG_NAME)
             except OSError as exc:
                 raise ConfigError(f"out: cannot write in {options.out} ({exc.strerror})") from exc
             self.recorder.subscribe(self.writer)
@@ -93,17 +105,21 @@ class PreparedSession:
             start=start_message,
             jsonl_path=self.writer.path if self.writer else None,
         )
-        self.runner: SessionRunner | None = None
-        self._stop_requested = False
+        self.runner = SessionRunner(
+            options.url,
+            source,
+            start_message,
+            self.recorder,
+            pace=options.pace,
+            max_unacked=options.max_unacked,
+            timeout=options.timeout,
+            result=self.result,
+        )
         self._ran = False
 
     def request_stop(self) -> None:
         """End the audio gracefully (on the session's loop): EndOfStream, then every final."""
-        self._stop_requested = True
-        if self.runner is not None:
-            self.runner.request_stop()
-        else:
-            self.source.stop()
+        self.runner.request_stop()
 
     async def run(self) -> Result:
         """Connect, stream, and finish the outputs; returns the result or raises with it."""
@@ -111,66 +127,48 @@ class PreparedSession:
             raise RuntimeError("a prepared session runs once; prepare() another")
         self._ran = True
         try:
-            await self._stream()
+            await self.runner.run(self._endpoint)
         except asyncio.CancelledError as exc:
             # smnb's boundary: a cancelled session is an error carrying its result.
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            error = SessionCancelled("the session was cancelled", result=self.result)
+            outcome = self.runner.outcome
+            error = (
+                outcome
+                if isinstance(outcome, SessionCancelled)
+                else SessionCancelled("the session was cancelled", result=self.result)
+            )
             await self._finish(error)
             raise error from exc
-        except SmnbError as exc:
-            if getattr(exc, "result", None) is None:
-                exc.result = self.result  # type: ignore[attr-defined]
-            await self._finish(exc)
-            raise
         except BaseException as exc:
+            if isinstance(exc, SmnbError) and getattr(exc, "result", None) is None:
+                exc.result = self.result  # type: ignore[attr-defined]
             await self._finish(exc)
             raise
         await self._finish(None)
         return self.result
 
-    async def _stream(self) -> None:
+    @contextlib.asynccontextmanager
+    async def _endpoint(self) -> AsyncIterator[tuple[str, Mapping[str, str], Mapping[str, Any]]]:
         opts = self.options
         if opts.embedded:
             from smnb.server import serve  # only now: it loads the recognizer stack
 
             async with serve() as url:
-                await self._run_runner(url, {}, embedded=True)
+                yield url, {}, {"embedded_server": True, "authenticated": False}
             return
         key = opts.api_key
         if key is not None and opts.temp_key_ttl is not None:
             key = await asyncio.to_thread(mint_temp_key, key, ttl=opts.temp_key_ttl)
-        await self._run_runner(opts.url or rt_url(), auth_headers(key), embedded=False)
-
-    async def _run_runner(self, url: str, headers: dict[str, str], *, embedded: bool) -> None:
-        opts = self.options
-        self.runner = SessionRunner(
-            url,
-            self.source,
-            self.start_message,
-            self.recorder,
-            headers=headers,
-            pace=opts.pace,
-            max_unacked=opts.max_unacked,
-            timeout=opts.timeout,
-            result=self.result,
-            note={"embedded_server": embedded, "authenticated": bool(headers)},
-        )
-        if self._stop_requested:
-            self.runner.request_stop()
-        await self.runner.run()
+        headers = auth_headers(key)
+        note = {"embedded_server": False, "authenticated": bool(headers)}
+        yield opts.url or rt_url(), headers, note
 
     async def _finish(self, error: BaseException | None) -> None:
+        # The runner recorded the outcome; the live Result holds the same exception.
         if error is not None:
             self.result.error = error
-            records = self.recorder.records
-            if not records or records[-1].direction != META or records[-1].type != "ClientError":
-                message = scrub_text(str(error))
-                self.recorder.record_meta(
-                    "ClientError", {"error": type(error).__name__, "message": message}
-                )
         self.result.live = False
         if self.writer is None:
             return

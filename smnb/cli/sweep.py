@@ -23,9 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
+from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 
 SUMMARY_COLUMNS = (
     "n_sessions", "n_failed", "n_words", "final_p50", "final_p90", "final_p95",
@@ -122,8 +120,8 @@ def _pairs(items: list[str], *, many: bool) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; returns the exit code (errors are printed, never raised)."""
+    from smnb import sweep
     from smnb.exceptions import AudioError, ConfigError
-    from smnb.sweep_runner import sweep
 
     try:
         fields: dict[str, Any] = _pairs(args.config, many=False)

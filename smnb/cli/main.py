@@ -1,9 +1,9 @@
 """The ``smnb`` command: ``transcribe``, ``serve`` and ``sweep``.
 
-Each subcommand lives in its own module under :mod:`smnb._cli` and provides
+Each subcommand lives in its own module of :mod:`smnb.cli` and provides
 ``register(subparsers)``, which adds its parser and sets ``func`` to a
 ``run(args) -> int``. Errors smnb raises on purpose are printed as one line
-(never a traceback) and give a non-zero exit code.
+(never a traceback) and give a non-zero exit code; the codes are defined here once.
 """
 
 from __future__ import annotations
@@ -19,9 +19,14 @@ from smnb.exceptions import AudioError, ConfigError, SmnbError
 
 COMMANDS = ("transcribe", "serve", "sweep")
 
-EXIT_BAD_INPUT = 2
+EXIT_OK = 0
+"""Everything asked for was done."""
 EXIT_FAILED = 1
+"""A session failed (server error, lost connection, timeout, rejected key)."""
+EXIT_BAD_INPUT = 2
+"""Bad input (file, settings, arguments): nothing was sent."""
 EXIT_INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        module = importlib.import_module(f"smnb._cli.{name}")
+        module = importlib.import_module(f"smnb.cli.{name}")
         module.register(subparsers)
     return parser
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from smnb._sanitize import scrub_text
+from smnb.recorder.sanitize import scrub_text
 
 if TYPE_CHECKING:
-    from smnb.result import Result
+    from smnb.result.result import Result
 
 PREVIEW_CHARS = 120
 

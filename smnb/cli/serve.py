@@ -3,7 +3,7 @@
 Prints the URL on one line (flushed) as soon as connections are accepted, so a
 script can read it; exits 0 on a clean stop.
 
-Must not import: ``smnb.client``, ``smnb.api``.
+Must not import the client session (:mod:`smnb.session`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import signal
 import sys
 from typing import Any
 
-EXIT_OK = 0
+from smnb.cli.main import EXIT_OK
 
 
 def register(subparsers: Any) -> None:

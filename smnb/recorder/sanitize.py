@@ -1,4 +1,4 @@
-"""Defensive credential scrubbing for everything a Result shows or writes.
+"""The one credential scrubber: URLs, free text, JSON-like values and log records.
 
 The recorder never stores an API key (the transport removes it before the
 ``Session`` note is written), but a repr, a ``summary.json`` or an exported
@@ -6,18 +6,23 @@ The recorder never stores an API key (the transport removes it before the
 scrubbed again here: URL user-info and credential query parameters (``jwt=``,
 ``auth_token=``, …) are removed, ``Bearer …`` values blanked, and any mapping
 key that names a credential (``Authorization``, ``api_key``, ``token``, …)
-has its value replaced.
+has its value replaced (flags such as ``authenticated: true`` stay readable).
+:class:`RedactingFilter` applies the same rules to log records (the WebSocket
+library logs handshake headers at DEBUG, on the client and on the server).
 
 Stdlib only.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 REDACTED = "<redacted>"
+
+__all__ = ["REDACTED", "RedactingFilter", "redact_url", "sanitize", "scrub_text"]
 
 _SECRET_KEY = re.compile(
     r"auth|token|api[_-]?key|secret|passw|jwt|bearer|credential|cookie", re.IGNORECASE
@@ -54,10 +59,7 @@ def scrub_text(text: str) -> str:
 def sanitize(value: Any) -> Any:
     """A deep copy of a JSON-like value with credentials removed."""
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if isinstance(k, str) and _secret_key(k) and v else sanitize(v))
-            for k, v in value.items()
-        }
+        return {k: (REDACTED if _is_secret(k, v) else sanitize(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [sanitize(v) for v in value]
     if isinstance(value, str):
@@ -65,5 +67,21 @@ def sanitize(value: Any) -> Any:
     return value
 
 
+class RedactingFilter(logging.Filter):
+    """Blanks credentials in a log record's rendered message (see :func:`scrub_text`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub_text(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
 def _secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.search(key))
+
+
+def _is_secret(key: Any, value: Any) -> bool:
+    # A credential-named key with a value worth hiding; a bool says nothing secret.
+    return isinstance(key, str) and _secret_key(key) and bool(value) and not isinstance(value, bool)

@@ -13,12 +13,18 @@ sends ``StartRecognition``, then runs three tasks in one ``TaskGroup``:
   when the server owes us something (``RecognitionStarted``, acks, finals) and
   has sent nothing for ``timeout`` seconds.
 
-Whatever ends the session, the recorder keeps every message and gets a
-``Closed`` note (when a connection existed) and a ``ClientError`` note before
-the error is raised, with ``.result`` attached.
+One outcome per session, owned here: whatever ends the session (a server
+``Error``, a lost connection, a timeout, a cancel, a failing endpoint or audio
+source), the runner records it exactly once as the ``ClientError`` note (after
+the ``Closed`` note when a connection existed) and raises it with ``.result``
+attached; :attr:`SessionRunner.outcome` holds it. A problem the session survives
+(a malformed server frame) is a ``Problem`` note and never ends anything.
 
-Must not import: pandas, ipywidgets, anywidget, matplotlib, ``smnb.tables``,
-``smnb.result``, ``smnb.api`` (the transport stays light and testable).
+This is the boundary where third-party errors (websockets, OSError, timeouts)
+become smnb's own (:mod:`smnb.exceptions`).
+
+Must not import: pandas, ipywidgets, anywidget, matplotlib, :mod:`smnb.tables`,
+:mod:`smnb.result` (the transport stays light and testable).
 """
 
 from __future__ import annotations
@@ -26,17 +32,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
-from smnb._sanitize import scrub_text
 from smnb._version import __version__
-from smnb.audio.pacing import DEFAULT_MAX_UNACKED, AckWindow, Pace, Pacer, Sleep, check_pace
+from smnb.audio.pacing import DEFAULT_MAX_UNACKED, AckWindow, Pace, Pacer, Sleep
 from smnb.audio.sources import AudioSource, Chunk
-from smnb.auth import RedactingFilter, redact_url
 from smnb.exceptions import (
     AudioError,
     AuthError,
@@ -52,16 +57,16 @@ from smnb.protocol import messages as m
 from smnb.protocol.messages import Message, ServerMessage
 from smnb.protocol.session import ClientSession, SessionState
 from smnb.recorder import Recorder
+from smnb.recorder.records import OUTCOME, PROBLEM
+from smnb.recorder.sanitize import RedactingFilter, redact_url, scrub_text
+from smnb.session.options import DEFAULT_TIMEOUT
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
 # The WebSocket library logs handshake headers at DEBUG; they pass through this filter.
-_ws_logger = logging.getLogger("smnb.client.websocket")
+_ws_logger = logging.getLogger("smnb.session.websocket")
 _ws_logger.addFilter(RedactingFilter())
-
-DEFAULT_TIMEOUT = 60.0
-"""Seconds the server may stay silent while it owes us a message."""
 
 PING_TIMEOUT = 60.0
 """Speechmatics recommends at least 60 s before giving up on a pong."""
@@ -76,14 +81,24 @@ _STARTED = ServerMessage.RECOGNITION_STARTED.value
 _WARNING = ServerMessage.WARNING.value
 _INFO = ServerMessage.INFO.value
 
-__all__ = ["DEFAULT_TIMEOUT", "SessionRunner"]
+__all__ = ["DEFAULT_TIMEOUT", "Endpoint", "SessionRunner"]
+
+Endpoint = Callable[
+    [], AbstractAsyncContextManager[tuple[str, Mapping[str, str], Mapping[str, Any]]]
+]
+"""Opens where the session connects: ``async with endpoint() as (url, headers, note)``.
+
+Entered by :meth:`SessionRunner.run` inside its error handling, so a failure to
+start the embedded server or to mint a temporary key is the session's one outcome
+too; ``note`` adds fields to the ``Session`` note."""
 
 
 class SessionRunner:
     """Runs one session from connect to ``EndOfTranscript`` (or failure).
 
     Args:
-        url: ``ws://`` or ``wss://`` endpoint (may carry ``?jwt=``; never recorded).
+        url: ``ws://`` or ``wss://`` endpoint (may carry ``?jwt=``; never recorded);
+            ``None`` when :meth:`run` is given an ``endpoint``.
         source: where the audio comes from.
         start_message: the validated ``StartRecognition``.
         recorder: receives every record, in order.
@@ -91,16 +106,17 @@ class SessionRunner:
         pace: ``"realtime"`` (absolute deadlines) or ``"fast"`` (window-bound).
         max_unacked: frames that may await ``AudioAdded`` at once.
         timeout: seconds the server may stay silent while it owes a message;
-            also the connection-open timeout. ``None`` waits forever.
+            also the connection-open timeout. ``None`` waits forever (checked by
+            :class:`~smnb.session.options.SessionOptions`).
         sleep: the pacer's sleep (tests advance a manual clock with it).
-        result: attached as ``.result`` to every error raised (the API layer
+        result: attached as ``.result`` to every error raised (the session layer
             passes its :class:`~smnb.result.Result`); defaults to the recorder.
         note: extra fields for the ``Session`` note.
     """
 
     def __init__(
         self,
-        url: str,
+        url: str | None,
         source: AudioSource,
         start_message: Message,
         recorder: Recorder,
@@ -113,12 +129,10 @@ class SessionRunner:
         result: Any = None,
         note: Mapping[str, Any] | None = None,
     ) -> None:
-        if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
-            raise ConfigError(f"timeout must be positive seconds or None, not {timeout!r}")
         self.url = url
         self.source = source
         self.recorder = recorder
-        self.pace = check_pace(pace)
+        self.pace = pace
         self.timeout = timeout
         self.sleep = sleep
         self.result = recorder if result is None else result
@@ -129,6 +143,8 @@ class SessionRunner:
         self._note = dict(note or {})
         self._started = asyncio.Event()
         self.stop_requested = False
+        self.outcome: BaseException | None = None
+        """The error that ended the session (recorded once), or None."""
         self._progress = 0.0
 
     # --- control --------------------------------------------------------------
@@ -144,8 +160,12 @@ class SessionRunner:
 
     # --- the session ----------------------------------------------------------
 
-    async def run(self) -> ClientSession:
+    async def run(self, endpoint: Endpoint | None = None) -> ClientSession:
         """Run the session; returns the finished protocol state.
+
+        Args:
+            endpoint: opens the URL to use (and closes it after); without it,
+                the ``url`` given to the constructor is used.
 
         Raises:
             ServerError: the server sent ``Error``.
@@ -153,25 +173,35 @@ class SessionRunner:
             SessionTimeout: the server stayed silent for ``timeout`` seconds.
             AuthError: the handshake was refused with HTTP 401/403.
             AudioError: the audio source failed mid-stream.
-            asyncio.CancelledError: the task was cancelled (recorded first).
+            asyncio.CancelledError: the task was cancelled (recorded first as
+                :class:`~smnb.exceptions.SessionCancelled`, kept in :attr:`outcome`).
         """
-        self.recorder.record_meta("Session", self._session_note())
         try:
-            await self._connect_and_stream()
+            if endpoint is None:
+                await self._session()
+            else:
+                async with endpoint() as (url, headers, note):
+                    self.url = url
+                    self._headers = dict(headers)
+                    self._note.update(note)
+                    await self._session()
         except asyncio.CancelledError:
-            self._record_error(SessionCancelled("the session was cancelled"))
+            self._end(SessionCancelled("the session was cancelled"))
             raise
-        except SmnbError as exc:
-            if isinstance(exc, SessionError) and exc.result is None:
-                exc.result = self.result
-            self._record_error(exc)
+        except Exception as exc:
+            self._end(exc)
             raise
         error = self.session.error
         if error is not None:
-            error.result = self.result
-            self._record_error(error)
+            self._end(error)
             raise error
         return self.session
+
+    async def _session(self) -> None:
+        if self.url is None:
+            raise ConfigError("no URL to connect to")
+        self.recorder.record_meta("Session", self._session_note())
+        await self._connect_and_stream()
 
     async def _connect_and_stream(self) -> None:
         ws = await self._open()
@@ -195,6 +225,7 @@ class SessionRunner:
             )
 
     async def _open(self) -> ClientConnection:
+        assert self.url is not None
         shown = redact_url(self.url)
         try:
             return await connect(
@@ -236,8 +267,14 @@ class SessionRunner:
             try:
                 msg = session.receive_text(frame)
             except ProtocolError as exc:
-                # Keep going: one bad frame must not cost the rest of the session.
-                recorder.record_meta("ClientError", {"error": "ProtocolError", "message": str(exc)})
+                # Keep going: one bad frame must not cost the rest of the session. It is
+                # a Problem (non-fatal), kept whole: nothing received is lost.
+                text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+                recorder.record_meta(
+                    PROBLEM,
+                    {"error": "ProtocolError", "message": scrub_text(str(exc)), "frame": text},
+                    t=t,
+                )
                 continue
             recorder.record_received(msg, t)
             kind = msg["message"]
@@ -352,7 +389,7 @@ class SessionRunner:
     def _session_note(self) -> Message:
         source = self.source
         return {
-            "url": redact_url(self.url),
+            "url": redact_url(self.url or ""),
             "source": str(getattr(source, "name", type(source).__name__)),
             "pace": "live" if source.live else self.pace,
             "chunk_seconds": source.chunk_seconds,
@@ -364,9 +401,15 @@ class SessionRunner:
             **self._note,
         }
 
-    def _record_error(self, exc: BaseException) -> None:
+    def _end(self, exc: BaseException) -> None:
+        """Record the session's one outcome (only the first error counts)."""
+        if isinstance(exc, SessionError) and exc.result is None:
+            exc.result = self.result
+        if self.outcome is not None:
+            return
+        self.outcome = exc
         self.recorder.record_meta(
-            "ClientError", {"error": type(exc).__name__, "message": scrub_text(str(exc))}
+            OUTCOME, {"error": type(exc).__name__, "message": scrub_text(str(exc))}
         )
 
 

@@ -1,33 +1,28 @@
-"""Writing a session to disk: tables as CSV or Parquet, the JSONL log, a summary.
+"""Writing a session to disk: tables as CSV or Parquet and a summary.
 
 Object columns (``payload``) are written as JSON text, so every exported
 table is flat and readable by any tool. Everything written passes through
-:mod:`smnb._sanitize` first.
+:mod:`smnb.recorder.sanitize` first; the log itself is written by
+:func:`smnb.recorder.jsonl.write_jsonl`.
 
 Imports pandas (and pyarrow lazily, for Parquet); never the transport.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from smnb._sanitize import sanitize
-from smnb.recorder import RECEIVED, Record
+from smnb.recorder.sanitize import sanitize
 from smnb.tables._columns import TEXT
 
 TABLE_FILES = ("words", "partials", "transcripts", "utterances", "events", "audio")
 """The tables written by ``Result.to_csv``/``to_parquet`` (``messages`` goes out as JSONL)."""
-
-_BULK_SERVER_MESSAGES = frozenset(
-    {"AudioAdded", "ChannelAudioAdded", "AddPartialTranscript", "AddTranscript"}
-)
 
 PARQUET_HINT = (
     "Result.to_parquet needs pyarrow, which is not installed; "
@@ -67,22 +62,6 @@ def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path, fmt: str) 
             df.to_parquet(path, index=False)
         paths.append(path)
     return paths
-
-
-def write_jsonl(records: Iterable[Record], path: Path) -> Path:
-    """Write the log as ``messages.jsonl``, scrubbing anything that looks like a credential."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for rec in records:
-            # Acks and transcripts cannot echo our credentials (and are most of the log);
-            # our own messages, notes and the server's free-text notices are scrubbed.
-            if rec.payload is not None and (
-                rec.direction != RECEIVED or rec.type not in _BULK_SERVER_MESSAGES
-            ):
-                rec = dataclasses.replace(rec, payload=sanitize(rec.payload))
-            fh.write(rec.to_json() + "\n")
-    os.replace(tmp, path)  # never leave a half-written log under the real name
-    return path
 
 
 def same_file(a: Path | None, b: Path) -> bool:

@@ -21,13 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from smnb import _export, tables
-from smnb._result_view import html_summary, text_summary
-from smnb._sanitize import redact_url, sanitize, scrub_text
-from smnb._session_facts import SessionFacts, error_from
+from smnb import tables
 from smnb._version import __version__
+from smnb.exceptions import ConfigError
 from smnb.protocol.messages import Message
-from smnb.recorder import Record, Recorder
+from smnb.recorder import LOG_NAME, Record, Recorder, write_jsonl
+from smnb.recorder.sanitize import redact_url, sanitize, scrub_text
+from smnb.result import export as _export
+from smnb.result.facts import SessionFacts, error_from
+from smnb.result.view import html_summary, text_summary
 
 
 class Result:
@@ -195,13 +197,23 @@ class Result:
         return self._facts.audio_seconds
 
     @property
-    def error(self) -> BaseException | None:
-        """Why the session failed, or None.
+    def problems(self) -> list[Message]:
+        """Problems the session survived (e.g. a malformed server frame), in order.
 
-        The exception the transport raised when it set one; otherwise rebuilt
-        from the log: a server ``Error`` → :class:`ServerError`, a recorded
-        client error → its class, a close before ``EndOfTranscript`` →
-        :class:`ConnectionLost`.
+        Each is the ``Problem`` note's payload (``error``, ``message``, and for a bad
+        frame the ``frame`` itself) with its record index ``i`` and time ``t``
+        (credentials scrubbed). They never make the session fail.
+        """
+        return [sanitize(p) for p in self._facts.problems]
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the session failed, or None: the session's one outcome.
+
+        The exception the transport raised, when this Result is the live one;
+        otherwise rebuilt from the log's single ``ClientError`` note (older logs:
+        a server ``Error`` → :class:`ServerError`, a close before
+        ``EndOfTranscript`` → :class:`ConnectionLost`). :attr:`problems` never count.
         """
         if self._error is not None:
             return self._error
@@ -224,10 +236,18 @@ class Result:
         return "running" if self.live else "incomplete"
 
     def final_latency(self, q: float) -> float | None:
-        """The ``q``-quantile (0–1, linear interpolation) of final word latency.
+        """The ``q``-quantile of final word latency in seconds (None without words).
 
-        Words and entities only: punctuation has zero duration and is excluded.
+        ``q`` is a fraction in [0, 1], like pandas' ``quantile`` (0.95, not 95), with
+        linear interpolation. Words and entities only: punctuation has zero duration.
+
+        Raises:
+            ConfigError: ``q`` is not a number in [0, 1].
         """
+        if isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= 1:
+            raise ConfigError(
+                f"q is a quantile in [0, 1] (0.95 for the 95th percentile), not {q!r}"
+            )
         lat = self._latencies()
         return float(np.quantile(lat, q)) if len(lat) else None
 
@@ -268,6 +288,7 @@ class Result:
                 "info": int((ev["message"] == "Info").sum()),
                 "warnings": int((ev["message"] == "Warning").sum()),
                 "errors": int((ev["message"] == "Error").sum()),
+                "problems": len(facts.problems),
             },
             "final_latency_s": {
                 "n": len(self._latencies()),
@@ -298,9 +319,9 @@ class Result:
         records = self.recorder.snapshot()  # one snapshot: files agree even while live
         frames = {name: self._table(name, records) for name in _export.TABLE_FILES}
         _export.write_tables(frames, directory, fmt)
-        target = directory / "messages.jsonl"
+        target = directory / LOG_NAME
         if not _export.same_file(self.jsonl_path, target):
-            _export.write_jsonl(records, target)
+            write_jsonl(records, target)
         _export.write_json(self.summary(), directory / "summary.json")
         return directory
 

@@ -21,13 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled, SmnbError
 from smnb.recorder import RECEIVED, Record
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: Any) -> None:
@@ -66,7 +62,7 @@ def register(subparsers: Any) -> None:
         metavar="S",
         type=float,
         default=60.0,
-        help="fail if the server sends nothing for S seconds while it owes a reply",
+        help="fail if the server sends nothing for S seconds while it owes a reply (0: no timeout)",
     )
     config = parser.add_argument_group("transcription_config")
     config.add_argument("--language", default="en", help="language code")
@@ -136,10 +132,12 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the command; returns the exit code (errors are printed, never raised)."""
-    from smnb.api import prepare, run_blocking  # loads pandas: only when running
+    # These load pandas: only when running.
+    from smnb.session.options import SessionOptions
+    from smnb.session.run import prepare, run_blocking
 
     try:
-        session = prepare(args.audio, **_config(args))
+        session = prepare(args.audio, SessionOptions.create(_config(args)))
     except (ConfigError, AudioError) as exc:
         return _fail(exc, EXIT_BAD_INPUT)
     except SmnbError as exc:
@@ -167,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
         text = result.text
         if text or code == EXIT_OK:
             print(text, flush=True)
+    if result is not None:
+        for problem in result.problems:  # survived: reported, never the outcome
+            print(f"smnb transcribe: warning: {problem['message']}", file=sys.stderr)
     if args.out and code != EXIT_OK:
         print(f"smnb transcribe: what was received is in {args.out}", file=sys.stderr)
     return code
@@ -198,7 +199,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
     config.update(
         url=args.url,
         temp_key=args.temp_key,
-        timeout=args.timeout,
+        timeout=args.timeout or None,  # 0: no timeout
         pace=args.pace,
         chunk_seconds=args.chunk_seconds,
         audio_format=args.audio_format,

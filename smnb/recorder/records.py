@@ -7,21 +7,18 @@ JSONL writer) are called synchronously after each append; a subscriber that
 raises is logged and remembered in :attr:`Recorder.callback_errors`, never
 allowed to break the session.
 
-The JSONL form (one record per line) is the durable artefact: every table can
-be rebuilt from it alone (:func:`read_jsonl`).
+The JSONL form (one record per line, :mod:`smnb.recorder.jsonl`) is the
+durable artefact: every table can be rebuilt from it alone.
 
 Stdlib only.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
 
 from smnb.clock import Clock, monotonic
 from smnb.protocol.messages import Message
@@ -31,6 +28,13 @@ logger = logging.getLogger(__name__)
 SENT = "sent"
 RECEIVED = "recv"
 META = "meta"
+
+OUTCOME = "ClientError"
+"""The meta kind of a session's one terminal error (``error`` class name, ``message``),
+written once, by the transport runner, when the session fails."""
+PROBLEM = "Problem"
+"""The meta kind of a problem the session survived (``error``, ``message``, e.g. a
+malformed server ``frame``): listed on the Result, never the session's outcome."""
 
 
 @dataclass(slots=True)
@@ -54,40 +58,6 @@ class Record:
     audio_end: float | None = None
     scheduled_t: float | None = None
     channel: str | None = None
-
-    def to_json(self) -> str:
-        """One JSONL line (without the newline)."""
-        obj: dict[str, Any] = {"i": self.i, "t": round(self.t, 6), "dir": self.direction}
-        obj["type"] = self.type
-        for key in ("seq_no", "nbytes", "channel"):
-            value = getattr(self, key)
-            if value is not None:
-                obj[key] = value
-        for key in ("audio_start", "audio_end", "scheduled_t"):
-            value = getattr(self, key)
-            if value is not None:
-                obj[key] = round(value, 6)
-        if self.payload is not None:
-            obj["payload"] = self.payload
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, line: str) -> Record:
-        """Parse one JSONL line written by :meth:`to_json`."""
-        obj = json.loads(line)
-        return cls(
-            i=int(obj["i"]),
-            t=float(obj["t"]),
-            direction=str(obj["dir"]),
-            type=str(obj["type"]),
-            payload=obj.get("payload"),
-            seq_no=obj.get("seq_no"),
-            nbytes=obj.get("nbytes"),
-            audio_start=obj.get("audio_start"),
-            audio_end=obj.get("audio_end"),
-            scheduled_t=obj.get("scheduled_t"),
-            channel=obj.get("channel"),
-        )
 
 
 Subscriber = Callable[[Record], None]
@@ -161,9 +131,11 @@ class Recorder:
             Record(0, t, RECEIVED, str(msg["message"]), msg, seq_no=seq, channel=channel)
         )
 
-    def record_meta(self, kind: str, payload: Message | None = None) -> Record:
-        """A note of smnb's own: ``Session``, ``Closed``, ``ClientError``, …"""
-        return self._append(Record(0, self.now(), META, kind, payload))
+    def record_meta(
+        self, kind: str, payload: Message | None = None, *, t: float | None = None
+    ) -> Record:
+        """A note of smnb's own: ``Session``, ``Closed``, ``ClientError``, ``Problem``, …"""
+        return self._append(Record(0, self.now() if t is None else t, META, kind, payload))
 
     def _append(self, record: Record) -> Record:
         with self._lock:
@@ -208,55 +180,7 @@ class Recorder:
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Recorder:
-        """A recorder holding already-recorded records (for :func:`read_jsonl`)."""
+        """A recorder holding already-recorded records (a log read back from disk)."""
         rec = cls(clock=lambda: 0.0)
         rec.records = list(records)
         return rec
-
-
-class JsonlWriter:
-    """A subscriber that appends each record to a JSONL file as it happens.
-
-    Each line is flushed at once, so a crash or a dropped connection leaves
-    everything received so far on disk.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] | None = self.path.open("w", encoding="utf-8")
-
-    def __call__(self, record: Record) -> None:
-        if self._file is None:
-            return
-        self._file.write(record.to_json() + "\n")
-        self._file.flush()
-
-    def write_all(self, records: Iterable[Record]) -> None:
-        """Write records recorded before this writer subscribed."""
-        for record in records:
-            self(record)
-
-    def close(self) -> None:
-        """Close the file; later records are ignored."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
-def read_jsonl(path: str | Path) -> Recorder:
-    """Rebuild a recorder from a ``messages.jsonl`` file.
-
-    A truncated last line (the process died mid-write) is skipped.
-    """
-    records = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                records.append(Record.from_json(line))
-            except (ValueError, KeyError):
-                logger.warning("skipping unreadable line in %s", path)
-    return Recorder.from_records(records)

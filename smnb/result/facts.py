@@ -1,8 +1,10 @@
 """What one pass over a session's records says about the session itself.
 
 Not tables: the ``StartRecognition`` sent, the ``Session`` note, the server's
-session id, whether ``EndOfTranscript`` arrived, and the error the session
-ended with, rebuilt as the same exception the transport raises.
+session id, whether ``EndOfTranscript`` arrived, the problems the session survived
+(``Problem`` notes), and its one outcome: the error it ended with, rebuilt as the
+same exception the transport raised (from the transport's single ``ClientError``
+note; logs without one fall back to a server ``Error`` or an early close).
 
 Stdlib only (plus smnb's recorder and exceptions).
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from smnb._sanitize import scrub_text
 from smnb.exceptions import (
     AudioError,
     AuthError,
@@ -27,7 +28,8 @@ from smnb.exceptions import (
     SmnbError,
 )
 from smnb.protocol.messages import Message
-from smnb.recorder import META, RECEIVED, SENT, Record
+from smnb.recorder import META, OUTCOME, PROBLEM, RECEIVED, SENT, Record
+from smnb.recorder.sanitize import scrub_text
 
 _CLIENT_ERRORS: dict[str, type[SmnbError]] = {
     cls.__name__: cls
@@ -56,6 +58,7 @@ class SessionFacts:
     completed: bool = False
     server_error: Message | None = None
     client_error: Message | None = None
+    problems: list[Message] = field(default_factory=list)
     closed: Message | None = None
     audio_seconds: float | None = None
 
@@ -81,19 +84,31 @@ class SessionFacts:
                     facts.session = payload
                 elif rec.type == "Closed":
                     facts.closed = payload
-                elif rec.type == "ClientError" and facts.client_error is None:
+                elif rec.type == OUTCOME and facts.client_error is None:
                     facts.client_error = payload
+                elif rec.type == PROBLEM:
+                    facts.problems.append({"i": rec.i, "t": rec.t, **payload})
         return facts
 
 
 def error_from(facts: SessionFacts, *, result: Any = None) -> SmnbError | None:
     """The error a recorded session ended with, rebuilt from its log (None if none).
 
-    A server ``Error`` → :class:`ServerError`; a recorded client error → its
-    class; a close before ``EndOfTranscript`` → :class:`ConnectionLost`.
+    The transport's ``ClientError`` note is the outcome (a ``ServerError`` there is
+    rebuilt from the server's ``Error`` for its type, reason and code). Logs without
+    that note: a server ``Error`` → :class:`ServerError`; a close before
+    ``EndOfTranscript`` → :class:`ConnectionLost`. ``Problem`` notes never count.
     """
     exc: SmnbError | None = None
-    if facts.server_error is not None:
+    outcome = facts.client_error
+    if outcome is not None and not (
+        outcome.get("error") == "ServerError" and facts.server_error is not None
+    ):
+        name = str(outcome.get("error", "SessionError"))
+        message = scrub_text(str(outcome.get("message", "")))
+        cls = _CLIENT_ERRORS.get(name)
+        exc = cls(message) if cls is not None else SessionError(f"{name}: {message}")
+    elif facts.server_error is not None:
         err = facts.server_error
         code = err.get("code")
         exc = ServerError(
@@ -101,11 +116,6 @@ def error_from(facts: SessionFacts, *, result: Any = None) -> SmnbError | None:
             str(err.get("reason", "")),
             code=code if isinstance(code, int) else None,
         )
-    elif facts.client_error is not None:
-        name = str(facts.client_error.get("error", "SessionError"))
-        message = scrub_text(str(facts.client_error.get("message", "")))
-        cls = _CLIENT_ERRORS.get(name)
-        exc = cls(message) if cls is not None else SessionError(f"{name}: {message}")
     elif facts.closed is not None and not facts.completed:
         code = facts.closed.get("code")
         reason = str(facts.closed.get("reason") or "")

@@ -1,1 +1,0 @@
-"""Subcommands of the ``smnb`` command line; each module registers one."""
