@@ -28,7 +28,7 @@ from smnb.auth import (
     rt_url,
 )
 from smnb.exceptions import AuthError
-from tests.client_support import tone_server, tone_wav
+from tests.support.client import tone_server, tone_wav
 
 LONG_KEY = "long-lived-9d2c4b-secret"
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJwcm9kdWN0IjoicnQifQ.c2lnbmF0dXJl"

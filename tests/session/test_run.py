@@ -18,7 +18,7 @@ from smnb._options import split_config
 from smnb.api import prepare
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled
 from smnb.recorder import Record
-from tests.client_support import (
+from tests.support.client import (
     SCRIPT,
     WORDS,
     FailingEngine,

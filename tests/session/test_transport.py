@@ -25,7 +25,7 @@ from smnb.exceptions import (
 )
 from smnb.protocol import messages as m
 from smnb.recorder import META, RECEIVED, SENT, Record, Recorder, read_jsonl
-from tests.client_support import (
+from tests.support.client import (
     WORDS,
     FailingEngine,
     StallingEngine,

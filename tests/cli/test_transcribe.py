@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client_support import FailingEngine, tone_server, tone_wav
+from tests.support.client import FailingEngine, tone_server, tone_wav
 
 CLI = [sys.executable, "-m", "smnb", "transcribe"]
 KEY = "sk-FAKE-cli-31b7-do-not-print"
