@@ -100,9 +100,15 @@ def modules_under(prefix: str) -> list[str]:
 
 
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
-PURE_CORE = ["smnb.exceptions", "smnb.clock", "smnb.recorder", *modules_under("smnb.protocol")]
+PURE_CORE = [
+    "smnb.exceptions",
+    "smnb.clock",
+    *modules_under("smnb.recorder"),
+    *modules_under("smnb.protocol"),
+    "smnb.session.sync",
+]
 UI_LIBS = {"pandas", "ipywidgets", "anywidget", "matplotlib"}
-TRANSPORT = {"smnb.client", "smnb.api"}
+TRANSPORT = {m for m in modules_under("smnb.session") if m != "smnb.session.sync"}
 
 
 @pytest.mark.parametrize("module", PURE_CORE)
@@ -112,14 +118,14 @@ def test_protocol_core_is_stdlib_only(module: str) -> None:
 
 
 def test_transport_imports_no_tables_widgets_or_plots() -> None:
-    reached, external = closure("smnb.client")
+    reached, external = closure("smnb.session.transport")
     assert not external & UI_LIBS, sorted(external & UI_LIBS)
     assert not {m for m in reached if m.split(".")[1] in {"tables", "result", "widgets", "plots"}}
 
 
 LEAVES = [
     m
-    for prefix in ("smnb.tables", "smnb.result", "smnb.loading", "smnb.metrics", "smnb.plots")
+    for prefix in ("smnb.tables", "smnb.result", "smnb.metrics", "smnb.plots")
     for m in modules_under(prefix)
 ] + modules_under("smnb.widgets")
 
@@ -157,6 +163,7 @@ def test_only_server_pocketsphinx_imports_pocketsphinx(module: str) -> None:
 def test_the_checker_sees_real_imports() -> None:
     # Guards against a checker that silently finds nothing.
     assert "smnb.protocol.messages" in closure("smnb.protocol.session")[0]
-    assert "websockets" in closure("smnb.client")[1]
+    assert "websockets" in closure("smnb.session.transport")[1]
+    assert "smnb.session.transport" in TRANSPORT and "smnb.result.load" in LEAVES
     assert "pandas" in closure("smnb.tables")[1]
     assert "pocketsphinx" in closure("smnb.server.pocketsphinx.recognizer")[1]

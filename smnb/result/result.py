@@ -288,8 +288,8 @@ class Result:
                 "info": int((ev["message"] == "Info").sum()),
                 "warnings": int((ev["message"] == "Warning").sum()),
                 "errors": int((ev["message"] == "Error").sum()),
-                "problems": len(facts.problems),
             },
+            "problems": self.problems,
             "final_latency_s": {
                 "n": len(self._latencies()),
                 "p50": self.final_latency(0.5),

@@ -20,9 +20,8 @@ from typing import Any, Literal
 from smnb.audio import DEFAULT_CHUNK_SECONDS, DEFAULT_MAX_UNACKED, Pace
 from smnb.auth import ApiKey
 from smnb.clock import Clock
-from smnb.session.options import DEFAULT_TIMEOUT, SessionOptions, options_from_keywords
-from smnb.session.prepare import prepare
-from smnb.session.start import start_prepared
+from smnb.session.options import DEFAULT_TIMEOUT, SessionOptions
+from smnb.session.start import start
 from smnb.widgets import BrowserMic, BrowserMicSource, LiveTranscript
 
 __all__ = ["live"]
@@ -101,7 +100,7 @@ def live(
         controls, hint = source.mic, BROWSER_MIC_HINT
     if title is None:
         title = _title_of(source)
-    transcription = start_prepared(prepare(source, options_from_keywords(options, keywords)))
+    transcription = start(source, options=options, **keywords)
     # Transcription.stop is graceful and thread-safe: it asks the session loop to
     # stop the source, then EndOfStream, then every final.
     view = LiveTranscript(

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from smnb import __version__
-from smnb.cli import COMMANDS
+from smnb.cli.main import COMMANDS
 
 
 def smnb_cli(*args: str) -> subprocess.CompletedProcess[str]:

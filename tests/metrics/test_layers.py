@@ -12,7 +12,7 @@ from tests.test_layers import closure, modules_under
 
 ANALYSIS = [*modules_under("smnb.metrics"), *modules_under("smnb.experiment"), "smnb.plots"]
 FORBIDDEN_EXTERNAL = {"asyncio", "websockets"}
-FORBIDDEN_SMNB = {"smnb.client", "smnb.api", "smnb.sweep_runner"}
+FORBIDDEN_SMNB = {*modules_under("smnb.session"), "smnb.sweep_runner"} - {"smnb.session.sync"}
 
 
 @pytest.mark.parametrize("module", ANALYSIS)
@@ -25,4 +25,4 @@ def test_analysis_is_pure(module: str) -> None:
 def test_the_runner_is_the_one_place_that_reaches_the_client() -> None:
     reached, external = closure("smnb.sweep_runner")
     assert "asyncio" in external
-    assert "smnb.api" in reached
+    assert "smnb.session.run" in reached

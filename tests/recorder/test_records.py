@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from smnb.clock import ManualClock
-from smnb.recorder import JsonlWriter, Record, Recorder, read_jsonl
+from smnb.recorder import Record, Recorder
 
 
 def test_times_are_relative_to_creation_on_the_injected_clock() -> None:
@@ -58,32 +58,6 @@ def test_unsubscribe_and_replay() -> None:
     stop()
     rec.record_meta("B")
     assert seen == ["Session", "A"]
-
-
-def test_jsonl_round_trip_is_exact(tmp_path) -> None:
-    clock = ManualClock()
-    rec = Recorder(clock)
-    writer = JsonlWriter(tmp_path / "s" / "messages.jsonl")
-    rec.subscribe(writer)
-    rec.record_sent({"message": "StartRecognition", "transcription_config": {"language": "en"}})
-    clock.advance(0.1234567)
-    rec.record_audio(1, 3200, 0.0, 0.1, scheduled_t=0.1, channel=None)
-    rec.record_received({"message": "AddTranscript", "metadata": {"transcript": "héllo "}}, 0.2)
-    writer.close()
-    rec.record_meta("after close")  # ignored by the closed writer, kept in memory
-
-    back = read_jsonl(tmp_path / "s" / "messages.jsonl")
-    assert len(back) == 3
-    for original, loaded in zip(rec.records, back.records, strict=False):
-        assert loaded.to_json() == original.to_json()
-    assert back.records[1].t == 0.123457  # rounded to the microsecond on disk
-
-
-def test_a_truncated_last_line_is_skipped(tmp_path) -> None:
-    path = tmp_path / "messages.jsonl"
-    good = Record(0, 0.0, "meta", "Session").to_json()
-    path.write_text(good + "\n" + good[:10], encoding="utf-8")
-    assert [r.type for r in read_jsonl(path)] == ["Session"]
 
 
 def test_snapshot_is_safe_while_another_thread_appends() -> None:

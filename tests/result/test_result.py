@@ -6,9 +6,6 @@ Expected numbers are worked out by hand from tests/fixtures (see its README).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,20 +15,10 @@ import pytest
 
 from smnb import tables
 from smnb.exceptions import ConnectionLost, ServerError, SessionTimeout
-from smnb.loading import load
-from smnb.recorder import JsonlWriter, Record, Recorder, read_jsonl
+from smnb.recorder import Record, Recorder, read_jsonl
 from smnb.result import Result
-from tests.table_sessions import Session, fixture, punct, rerecord, transcript, word
-
-TABLES = ["messages", "words", "partials", "transcripts", "utterances", "events", "audio"]
-EXPORTED = ["words", "partials", "transcripts", "utterances", "events", "audio"]
-
-
-def loaded(name: str) -> Result:
-    result = load(fixture(name))
-    assert isinstance(result, Result)
-    return result
-
+from tests.support.results import TABLES, loaded, loaded_from
+from tests.table_sessions import Session, fixture, rerecord, transcript, word
 
 # --- facts --------------------------------------------------------------------------
 
@@ -121,12 +108,6 @@ def test_an_unfinished_log_loaded_from_disk_is_incomplete(tmp_path: Path) -> Non
     assert (r.state, r.error, len(r.recorder)) == ("incomplete", None, 20)  # torn line skipped
 
 
-def loaded_from(path: Path) -> Result:
-    result = load(path)
-    assert isinstance(result, Result)
-    return result
-
-
 # --- caching and threads ---------------------------------------------------------
 
 
@@ -179,119 +160,10 @@ def test_reading_while_another_thread_records() -> None:
 # --- load ----------------------------------------------------------------------------
 
 
-def test_jsonl_round_trip_rebuilds_every_table(tmp_path: Path) -> None:
-    s = Session(enable_partials=True)
-    path = tmp_path / "run" / "messages.jsonl"
-    writer = JsonlWriter(path)
-    s.recorder.subscribe(writer, replay=True)
-    s.recv(0.125, {"message": "RecognitionStarted", "id": "rt"})
-    s.audio(0.5, 1, 0.0, 0.25, due=0.5)  # t0 = 0.25
-    s.recv(0.5625, {"message": "AudioAdded", "seq_no": 1})
-    s.recv(0.75, transcript("partial", 0, 0.25, [word("Ok", 0.0, 0.25)], text="Ok"))
-    s.recv(1.125, transcript("final", 0, 0.25, [word("OK", 0.0, 0.25), punct(".", 0.25)]))
-    s.recv(1.25, {"message": "EndOfTranscript"})
-    s.meta(1.25, "Closed", {"code": 1000, "reason": ""})
-    writer.close()
-    live = Result(s.recorder)
-    swept = load(tmp_path)  # a directory of session directories gives a list
-    assert isinstance(swept, list) and len(swept) == 1
-    for r in (load(path), load(path.parent), swept[0]):
-        assert isinstance(r, Result) and r.live is False
-        for name in TABLES:
-            pd.testing.assert_frame_equal(getattr(r, name), getattr(live, name))
-        assert (r.text, r.session_id, r.state) == ("OK.", "rt", "completed")
-    assert live.words["latency_s"].tolist() == [0.625, 0.625]  # 1.125 − 0.25 − 0.25
-
-
-def test_load_a_sweep_directory_in_sorted_order(tmp_path: Path) -> None:
-    for name in ("b-two_channels", "a-simple/rep-1", "a-simple/rep-0"):
-        (tmp_path / name).mkdir(parents=True)
-    source = {"b-two_channels": "two_channels", "a-simple/rep-1": "diarized"}
-    source["a-simple/rep-0"] = "simple"
-    for name, fx in source.items():
-        (tmp_path / name / "messages.jsonl").write_bytes(fixture(fx).read_bytes())
-    results = load(tmp_path)
-    assert isinstance(results, list)
-    assert [r.session_id for r in results] == ["sess-simple", "sess-diarized", "sess-stereo"]
-
-
-def test_load_reports_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"no messages\.jsonl"):
-        load(tmp_path)
-    with pytest.raises(FileNotFoundError):
-        load(tmp_path / "nope.jsonl")
-
-
 # --- export -------------------------------------------------------------------------
 
 
-def test_to_csv_writes_every_table_the_log_and_a_summary(tmp_path: Path) -> None:
-    r = loaded("two_channels")
-    out = r.to_csv(tmp_path / "csv")
-    names = sorted(p.name for p in out.iterdir())
-    assert names == sorted([f"{n}.csv" for n in EXPORTED] + ["messages.jsonl", "summary.json"])
-    words = pd.read_csv(out / "words.csv")
-    assert words["content"].tolist() == ["Yes", ".", "No", "."]
-    assert words["latency_s"].tolist() == [1.25, 1.25, 1.375, 1.375]
-    assert words["channel"].tolist() == ["left", "left", "right", "right"]
-    events = pd.read_csv(out / "events.csv")
-    assert json.loads(events["payload"][0])["channel"] == "left"  # payloads as JSON text
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["counts"]["words"] == 2 and summary["session_id"] == "sess-stereo"
-    assert summary["final_latency_s"]["p50"] == 1.3125  # midway between 1.25 and 1.375
-    again = load(out)
-    assert isinstance(again, Result)
-    pd.testing.assert_frame_equal(again.words, r.words)
-
-
-def test_to_csv_does_not_rewrite_the_log_it_was_loaded_from(tmp_path: Path) -> None:
-    (tmp_path / "messages.jsonl").write_bytes(fixture("simple").read_bytes())
-    before = os.stat(tmp_path / "messages.jsonl")
-    loaded_from(tmp_path).to_csv(tmp_path)
-    after = os.stat(tmp_path / "messages.jsonl")
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert (tmp_path / "words.csv").exists()
-
-
-def test_to_parquet_round_trips_dtypes(tmp_path: Path) -> None:
-    pytest.importorskip("pyarrow")
-    r = loaded("diarized")
-    out = r.to_parquet(tmp_path)
-    for name in EXPORTED:
-        back = pd.read_parquet(out / f"{name}.parquet")
-        expected = getattr(r, name)
-        if "payload" in expected.columns:
-            back["payload"] = [json.loads(v) for v in back["payload"]]
-        pd.testing.assert_frame_equal(back, expected, check_categorical=False)
-    assert (out / "summary.json").exists() and (out / "messages.jsonl").exists()
-
-
-def test_to_parquet_without_pyarrow_names_the_extra(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "pyarrow", None)
-    with pytest.raises(ImportError, match=r"smnb\[parquet\]"):
-        loaded("simple").to_parquet(tmp_path)
-    assert not any(tmp_path.iterdir())
-
-
 # --- display and secrets ---------------------------------------------------------
-
-
-def test_repr_shows_source_state_counts_and_text() -> None:
-    text = repr(loaded("simple"))
-    for part in ("hello.wav", "completed", "5 in 2 utterances", "p50 0.62 s", "Hello world."):
-        assert part in text, part
-    html = loaded("diarized")._repr_html_()
-    assert "two-speakers.wav" in html and "S1: Hi there." in html
-
-
-def test_html_escapes_what_the_server_sent() -> None:
-    s = Session()
-    s.audio(0.25, 1, 0.0, 0.25, due=0.25)
-    s.recv(1.0, transcript("final", 0, 1, [word("<script>alert(1)</script>", 0.5, 0.75)]))
-    html = Result(s.recorder)._repr_html_()
-    assert "<script>" not in html and "&lt;script&gt;" in html
 
 
 SECRETS = ("SECRETJWT", "SECRETPW", "SECRETBEARER", "SECRETTOKEN", "SECRETARG")
@@ -321,16 +193,6 @@ def test_no_credential_reaches_repr_summary_or_exports(tmp_path: Path) -> None:
         for secret in SECRETS:
             assert secret not in text
     assert "eu2.rt.speechmatics.com" in json.dumps(r.summary())  # scrubbed, not dropped
-
-
-def test_smnb_load_is_the_function_even_after_its_module_is_imported() -> None:
-    code = (
-        "import smnb, smnb.loading\n"
-        "from smnb.loading import load_file\n"
-        f"print(smnb.load({str(fixture('simple'))!r}).session_id)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "sess-simple"
 
 
 def test_an_empty_result_still_shows_and_exports(tmp_path: Path) -> None:

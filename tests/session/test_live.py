@@ -1,4 +1,4 @@
-"""``smnb.live``: wiring of the view to ``smnb.start``, with the session API faked."""
+"""``smnb.live`` (smnb.session.live): wiring of the view to ``smnb.start``, session API faked."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 import smnb
-import smnb.notebook
+import smnb.session.live
 import smnb.widgets
-from smnb.notebook import live
 from smnb.recorder import Recorder
+from smnb.session.live import live
+from smnb.session.options import KEYWORD_DEFAULTS
 from smnb.widgets import BrowserMic, BrowserMicSource, LiveTranscript
 
 
@@ -36,12 +37,12 @@ class FakeHandle:
 def started(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
     handles: list[FakeHandle] = []
 
-    def start(source: Any, **config: Any) -> FakeHandle:
+    def start(source: Any, *, options: Any = None, **config: Any) -> FakeHandle:
         handles.append(FakeHandle(source, config))
         handles[-1].recorder.record_meta("Session", {"pace": "realtime"})
         return handles[-1]
 
-    monkeypatch.setattr(smnb.notebook, "start", start)
+    monkeypatch.setattr(smnb.session.live, "start", start)
     return handles
 
 
@@ -49,7 +50,8 @@ async def test_live_starts_a_session_and_follows_it(started: list[FakeHandle]) -
     view = live("speech.wav", display=False, enable_partials=True, min_interval=0.0)
     assert isinstance(view, LiveTranscript)
     (handle,) = started
-    assert handle.source == "speech.wav" and handle.config == {"enable_partials": True}
+    assert handle.source == "speech.wav" and handle.config["enable_partials"] is True
+    assert handle.config == {**KEYWORD_DEFAULTS, "enable_partials": True}  # every setting
     assert view.name == "speech.wav"
     assert view.result is handle.result
     assert view.state.phase == "connecting"  # the record made before attaching was replayed

@@ -1,4 +1,4 @@
-"""``transcribe`` / ``atranscribe`` / ``start`` against the real local server."""
+"""``transcribe`` / ``atranscribe`` (smnb.session.run) against the real local server."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import smnb
-from smnb._options import split_config
-from smnb.api import prepare
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled
-from smnb.recorder import Record
+from smnb.recorder import Record, jsonl
+from smnb.session.options import SessionOptions
+from smnb.session.run import prepare
 from tests.support.client import (
     SCRIPT,
     WORDS,
@@ -29,7 +29,7 @@ from tests.support.client import (
 )
 from tests.support.server_fakes import InlineEngine, inline_engine_factory, speech
 
-SAMPLES = Path(__file__).resolve().parents[1] / "smnb" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ async def test_transcribe_inside_a_running_loop_uses_a_private_loop_thread(tones
         asyncio.get_running_loop()  # we are inside a running loop, as in a Jupyter cell
         session = prepare(tones, url=url, pace="fast")
         session.recorder.subscribe(lambda r: threads.append(threading.current_thread().name))
-        result = smnb.api.run_blocking(session)
+        result = smnb.session.run.run_blocking(session)
         again = smnb.transcribe(tones, url=url, pace="fast")  # the public spelling
     assert set(threads) == {"smnb-session"}
     assert result.completed and lower(words_of(result)) == WORDS
@@ -91,7 +91,9 @@ async def test_ctrl_c_during_the_sync_api_in_a_running_loop_cancels_cleanly(
         previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             with pytest.raises(SessionCancelled) as info:
-                smnb.api.run_blocking(session)  # blocks this running loop, like a Jupyter cell
+                smnb.session.run.run_blocking(
+                    session
+                )  # blocks this running loop, like a Jupyter cell
         finally:
             signal.signal(signal.SIGINT, previous)
     assert isinstance(info.value.__cause__, KeyboardInterrupt)
@@ -119,73 +121,6 @@ async def test_atranscribe_writes_the_log_as_messages_arrive(tones: Path, tmp_pa
     assert len((out / "messages.jsonl").read_text().splitlines()) == len(result.recorder)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["state"] == "completed" and summary["counts"]["words"] == 4
-
-
-async def test_start_returns_at_once_and_the_result_is_live(tones: Path) -> None:
-    async with tone_server() as url:
-        handle = smnb.start(tones, url=url, pace="realtime")
-        assert not handle.done() and len(handle.recorder) == 0  # nothing ran yet
-        first_final = asyncio.Event()
-        handle.recorder.subscribe(lambda r: r.type == "AddTranscript" and first_final.set())
-        await asyncio.wait_for(first_final.wait(), 30)
-        live_words = lower(words_of(handle.result))  # tables readable mid-run
-        assert not handle.done() and "running" in repr(handle)
-        handle.stop()  # graceful: EndOfStream, then every final
-        result = await asyncio.wait_for(handle, 30)
-    assert live_words == ["alpha"]
-    assert result is handle.result and result.completed and handle.exception() is None
-    assert not smnb.api._RUNNING  # the strong reference to the task is gone
-    assert result.audio_seconds is not None and result.audio_seconds < 2.0  # ended early
-    assert "completed" in repr(handle)
-
-
-async def test_cancel_raises_session_cancelled_with_the_partial_result(tones: Path) -> None:
-    async with tone_server() as url:
-        handle = smnb.start(tones, url=url, pace="realtime")
-        some_audio = asyncio.Event()
-        handle.recorder.subscribe(lambda r: r.type == "AudioAdded" and some_audio.set())
-        await asyncio.wait_for(some_audio.wait(), 30)
-        handle.cancel()
-        with pytest.raises(SessionCancelled) as info:
-            await asyncio.wait_for(handle, 30)
-    result = info.value.result
-    assert result is handle.result and handle.done()
-    assert isinstance(handle.exception(), SessionCancelled)
-    assert [r.type for r in result.recorder.records[-2:]] == ["Closed", "ClientError"]
-    assert result.recorder.records[-1].payload["error"] == "SessionCancelled"
-    assert result.state == "failed"
-
-
-async def test_cancelling_an_awaiting_task_is_session_cancelled_not_lost(tones: Path) -> None:
-    async with tone_server() as url:
-        session = prepare(tones, url=url, pace="realtime")  # what atranscribe awaits
-        streaming = asyncio.Event()
-        session.recorder.subscribe(lambda r: r.type == "AudioAdded" and streaming.set())
-        task = asyncio.ensure_future(session.run())
-        await asyncio.wait_for(streaming.wait(), 30)
-        task.cancel()  # a notebook interrupt cancels the cell's task like this
-        with pytest.raises(SessionCancelled) as info:
-            await task
-    assert info.value.result is session.result
-    assert any(r.type == "AudioAdded" for r in info.value.result.recorder.records)
-    assert task.cancelling() == 0  # the cancellation was consumed, not left pending
-
-
-async def test_start_without_a_loop_runs_on_a_thread_and_stops_from_anywhere(
-    tones: Path,
-) -> None:
-    async with tone_server() as url:
-
-        def script() -> Any:
-            handle = smnb.start(tones, url=url, pace="realtime")
-            got_final = threading.Event()
-            handle.recorder.subscribe(lambda r: r.type == "AddTranscript" and got_final.set())
-            got_final.wait(30)
-            threading.Thread(target=handle.stop).start()  # e.g. a widget callback thread
-            return handle.wait(30)
-
-        result = await asyncio.to_thread(script)
-    assert result.completed and 0 < len(words_of(result)) < 4
 
 
 async def test_a_server_error_raises_with_a_result_and_files(tones: Path, tmp_path: Path) -> None:
@@ -238,64 +173,6 @@ async def test_channel_diarization_splits_a_stereo_file(tmp_path: Path) -> None:
 # --- settings -------------------------------------------------------------------------
 
 
-def test_config_uses_protocol_names_and_smnb_defaults(tones: Path) -> None:
-    session = prepare(
-        tones,
-        max_delay=1.5,
-        max_delay_mode="fixed",
-        diarization="speaker",
-        speaker_diarization_config={"max_speakers": 3},
-        additional_vocab=["smnb"],
-        conversation_config={"end_of_utterance_silence_trigger": 0.5},
-        operating_point="enhanced",
-        translation_config={"target_languages": ["de"]},
-        pace="fast",
-    )
-    start = session.start_message
-    assert start["transcription_config"] == {
-        "language": "en",
-        "enable_partials": True,
-        "max_delay": 1.5,
-        "max_delay_mode": "fixed",
-        "diarization": "speaker",
-        "speaker_diarization_config": {"max_speakers": 3},
-        "additional_vocab": ["smnb"],
-        "conversation_config": {"end_of_utterance_silence_trigger": 0.5},
-        "operating_point": "enhanced",
-    }
-    assert start["translation_config"] == {"target_languages": ["de"]}
-    assert start["audio_format"] == {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
-    assert (
-        prepare(tones, enable_partials=False).start_message["transcription_config"][
-            "enable_partials"
-        ]
-        is False
-    )
-
-
-@pytest.mark.parametrize(
-    ("config", "error", "message"),
-    [
-        ({"max_dealy": 2.0}, ConfigError, "unknown setting 'max_dealy'.*did you mean 'max_delay'"),
-        ({"max_delay": 9}, ConfigError, "max_delay must be between 0.7 and 4"),
-        ({"max_delay_mode": "sometimes"}, ConfigError, "max_delay_mode must be one of"),
-        ({"diarization": "channel"}, ConfigError, "needs 2 or more channels"),
-        ({"pace": "slow"}, ConfigError, "pace must be 'realtime' or 'fast'"),
-        ({"url": "http://example.com"}, ConfigError, "url must start with ws:// or wss://"),
-        ({"language": ""}, ConfigError, "language must be a non-empty string"),
-        ({"timeout": -1}, ConfigError, "timeout must be a positive number"),
-        ({"temp_key": 5}, ConfigError, "temp_key must be True or a lifetime"),
-        ({"chunk_seconds": 0}, ConfigError, "chunk_seconds must be a number"),
-    ],
-)
-async def test_bad_settings_fail_before_connecting(
-    tones: Path, config: dict[str, Any], error: type[Exception], message: str
-) -> None:
-    # Nothing listens on port 9: a connection attempt would be ConnectionLost instead.
-    with pytest.raises(error, match=message):
-        await smnb.atranscribe(tones, **{"url": "ws://127.0.0.1:9/v2", **config})
-
-
 async def test_bad_audio_fails_before_connecting(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not audio")
     for source, message in [
@@ -305,12 +182,6 @@ async def test_bad_audio_fails_before_connecting(tmp_path: Path) -> None:
     ]:
         with pytest.raises((AudioError, ConfigError), match=message):
             await smnb.atranscribe(source, url="ws://127.0.0.1:9/v2")
-
-
-def test_out_must_be_a_directory(tones: Path, tmp_path: Path) -> None:
-    (tmp_path / "file").write_text("x")
-    with pytest.raises(ConfigError, match="exists and is not a directory"):
-        prepare(tones, out=tmp_path / "file")
 
 
 # --- keys -----------------------------------------------------------------------------
@@ -335,8 +206,8 @@ async def test_the_api_key_appears_nowhere(
         repr(result),
         result._repr_html_(),
         json.dumps(result.summary(), default=str),
-        str([r.to_json() for r in result.recorder.records]),
-        repr(split_config({"api_key": KEY, "url": url})[1]),
+        str([jsonl.to_line(r) for r in result.recorder.records]),
+        repr(SessionOptions.create(api_key=KEY, url=url)),
         str(denied.value),
         *(p.read_text() for p in out.iterdir()),
     ]

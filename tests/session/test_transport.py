@@ -1,4 +1,4 @@
-"""The transport (:class:`smnb.client.SessionRunner`) against the real local server on loopback."""
+"""The transport (smnb.session.transport.SessionRunner) against the real local server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 
 import smnb
 from smnb.audio import PcmSource, decode_file, open_source
-from smnb.client import SessionRunner
 from smnb.clock import ManualClock
 from smnb.exceptions import (
     AudioError,
@@ -25,6 +24,8 @@ from smnb.exceptions import (
 )
 from smnb.protocol import messages as m
 from smnb.recorder import META, RECEIVED, SENT, Record, Recorder, read_jsonl
+from smnb.recorder.jsonl import to_line
+from smnb.session.transport import SessionRunner
 from tests.support.client import (
     WORDS,
     FailingEngine,
@@ -269,7 +270,7 @@ async def test_server_killed_mid_stream_loses_nothing(tones: Path, tmp_path: Pat
     received = [r for r in result.recorder.records if r.direction == RECEIVED]
     assert len(received) > 5
     on_disk = read_jsonl(out / "messages.jsonl").records
-    assert [r.to_json() for r in on_disk] == [r.to_json() for r in result.recorder.records]
+    assert [to_line(r) for r in on_disk] == [to_line(r) for r in result.recorder.records]
     assert on_disk[-1].type == "ClientError" and on_disk[-2].type == "Closed"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["state"] == "failed" and summary["error"]["type"] == "ConnectionLost"

@@ -24,7 +24,7 @@ from smnb.server import serve
 from smnb.server.recognizer import RecognizerSettings
 from tests.support.server_fakes import InlineEngine, inline_engine_factory, speech
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 SCRIPT = ("alpha", 0.4, "bravo", 0.4, "charlie", 0.4, "delta", 0.4)
 """About 2.8 s of tone 'speech'; the tone recognizer hears 'alpha bravo charlie delta'."""
 WORDS = ["alpha", "bravo", "charlie", "delta"]

@@ -1,0 +1,76 @@
+"""smnb.recorder.jsonl: the one JSONL form of a log, exact round trips, one scrubbing policy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from smnb.clock import ManualClock
+from smnb.recorder import JsonlWriter, Record, Recorder, read_jsonl, write_jsonl
+from smnb.recorder.jsonl import from_text, to_line, to_text
+
+
+def test_jsonl_round_trip_is_exact(tmp_path) -> None:
+    clock = ManualClock()
+    rec = Recorder(clock)
+    writer = JsonlWriter(tmp_path / "s" / "messages.jsonl")
+    rec.subscribe(writer)
+    rec.record_sent({"message": "StartRecognition", "transcription_config": {"language": "en"}})
+    clock.advance(0.1234567)
+    rec.record_audio(1, 3200, 0.0, 0.1, scheduled_t=0.1, channel=None)
+    rec.record_received({"message": "AddTranscript", "metadata": {"transcript": "héllo "}}, 0.2)
+    writer.close()
+    rec.record_meta("after close")  # ignored by the closed writer, kept in memory
+
+    back = read_jsonl(tmp_path / "s" / "messages.jsonl")
+    assert len(back) == 3
+    for original, loaded in zip(rec.records, back.records, strict=False):
+        assert to_line(loaded) == to_line(original)
+    assert back.records[1].t == 0.123457  # rounded to the microsecond on disk
+
+
+def test_a_truncated_last_line_is_skipped(tmp_path) -> None:
+    path = tmp_path / "messages.jsonl"
+    good = to_line(Record(0, 0.0, "meta", "Session"))
+    path.write_text(good + "\n" + good[:10], encoding="utf-8")
+    assert [r.type for r in read_jsonl(path)] == ["Session"]
+
+
+SECRET = "sk-SECRET-never-written"
+
+
+def leaky_recorder() -> Recorder:
+    """A log whose notes and messages carry a credential in every place one could hide."""
+    rec = Recorder(ManualClock())
+    rec.record_meta("Session", {"url": f"wss://h/v2?jwt={SECRET}", "authenticated": True})
+    rec.record_sent({"message": "StartRecognition", "api_key": SECRET})
+    rec.record_received({"message": "Info", "reason": f"echo Bearer {SECRET}"}, 0.1)
+    rec.record_received({"message": "AddTranscript", "results": [], "metadata": {}}, 0.2)
+    return rec
+
+
+def test_every_writer_scrubs_the_same_way(tmp_path: Path) -> None:
+    rec = leaky_recorder()
+    live = JsonlWriter(tmp_path / "live.jsonl")
+    live.write_all(rec.records)
+    live.close()
+    written = [
+        (tmp_path / "live.jsonl").read_text(encoding="utf-8"),
+        write_jsonl(rec.records, tmp_path / "all" / "messages.jsonl").read_text(encoding="utf-8"),
+        to_text(rec.records),
+    ]
+    assert len(set(written)) == 1  # one format, one policy: byte for byte the same
+    text = written[0]
+    assert SECRET not in text and "<redacted>" in text
+    session = json.loads(text.splitlines()[0])["payload"]
+    assert session == {"url": "wss://h/v2", "authenticated": True}  # flags stay readable
+    assert not list(tmp_path.glob("all/*.tmp"))  # the atomic write left no temp file
+    assert rec.records[1].payload is not None and rec.records[1].payload["api_key"] == SECRET
+
+
+def test_text_round_trip_skips_blank_and_broken_lines() -> None:
+    rec = leaky_recorder()
+    text = to_text(rec.records)
+    back = from_text("\n" + text + "{not json\n" + '{"i": 1}\n')
+    assert [r.type for r in back] == [r.type for r in rec.records]
+    assert [to_line(r) for r in back] == text.splitlines()

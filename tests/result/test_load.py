@@ -1,0 +1,72 @@
+"""smnb.load (smnb.result.load): one Result per log or session directory, Results per sweep.
+
+Expected numbers are worked out by hand from tests/fixtures (see its README).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from smnb.recorder import JsonlWriter
+from smnb.result import Result
+from smnb.result.load import load
+from tests.support.results import TABLES
+from tests.table_sessions import Session, fixture, punct, transcript, word
+
+
+def test_jsonl_round_trip_rebuilds_every_table(tmp_path: Path) -> None:
+    s = Session(enable_partials=True)
+    path = tmp_path / "run" / "messages.jsonl"
+    writer = JsonlWriter(path)
+    s.recorder.subscribe(writer, replay=True)
+    s.recv(0.125, {"message": "RecognitionStarted", "id": "rt"})
+    s.audio(0.5, 1, 0.0, 0.25, due=0.5)  # t0 = 0.25
+    s.recv(0.5625, {"message": "AudioAdded", "seq_no": 1})
+    s.recv(0.75, transcript("partial", 0, 0.25, [word("Ok", 0.0, 0.25)], text="Ok"))
+    s.recv(1.125, transcript("final", 0, 0.25, [word("OK", 0.0, 0.25), punct(".", 0.25)]))
+    s.recv(1.25, {"message": "EndOfTranscript"})
+    s.meta(1.25, "Closed", {"code": 1000, "reason": ""})
+    writer.close()
+    live = Result(s.recorder)
+    swept = load(tmp_path)  # a directory of session directories gives a list
+    assert isinstance(swept, list) and len(swept) == 1
+    for r in (load(path), load(path.parent), swept[0]):
+        assert isinstance(r, Result) and r.live is False
+        for name in TABLES:
+            pd.testing.assert_frame_equal(getattr(r, name), getattr(live, name))
+        assert (r.text, r.session_id, r.state) == ("OK.", "rt", "completed")
+    assert live.words["latency_s"].tolist() == [0.625, 0.625]  # 1.125 − 0.25 − 0.25
+
+
+def test_load_a_sweep_directory_in_sorted_order(tmp_path: Path) -> None:
+    for name in ("b-two_channels", "a-simple/rep-1", "a-simple/rep-0"):
+        (tmp_path / name).mkdir(parents=True)
+    source = {"b-two_channels": "two_channels", "a-simple/rep-1": "diarized"}
+    source["a-simple/rep-0"] = "simple"
+    for name, fx in source.items():
+        (tmp_path / name / "messages.jsonl").write_bytes(fixture(fx).read_bytes())
+    results = load(tmp_path)
+    assert isinstance(results, list)
+    assert [r.session_id for r in results] == ["sess-simple", "sess-diarized", "sess-stereo"]
+
+
+def test_load_reports_what_is_missing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"no messages\.jsonl"):
+        load(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "nope.jsonl")
+
+
+def test_smnb_load_is_the_function_even_after_its_module_is_imported() -> None:
+    code = (
+        "import smnb, smnb.result.load\n"
+        "from smnb.result.load import load_file\n"
+        f"print(smnb.load({str(fixture('simple'))!r}).session_id)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "sess-simple"

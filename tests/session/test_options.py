@@ -1,0 +1,104 @@
+"""Settings (smnb.session.options): protocol names, smnb defaults, one check before connecting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import smnb
+from smnb.exceptions import ConfigError
+from smnb.session.options import SessionOptions
+from smnb.session.run import prepare
+from tests.support.client import (
+    tone_wav,
+)
+
+
+@pytest.fixture
+def tones(tmp_path: Path) -> Path:
+    return tone_wav(tmp_path / "tones.wav")
+
+
+@pytest.fixture(autouse=True)
+def no_real_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's real key must never send these tests to the SaaS.
+    monkeypatch.delenv("SPEECHMATICS_API_KEY", raising=False)
+    monkeypatch.delenv("SPEECHMATICS_RT_URL", raising=False)
+
+
+def lower(words: list[str]) -> list[str]:
+    return [w.lower() for w in words]
+
+
+def test_config_uses_protocol_names_and_smnb_defaults(tones: Path) -> None:
+    session = prepare(
+        tones,
+        max_delay=1.5,
+        max_delay_mode="fixed",
+        diarization="speaker",
+        speaker_diarization_config={"max_speakers": 3},
+        additional_vocab=["smnb"],
+        conversation_config={"end_of_utterance_silence_trigger": 0.5},
+        operating_point="enhanced",
+        translation_config={"target_languages": ["de"]},
+        pace="fast",
+    )
+    start = session.start_message
+    assert start["transcription_config"] == {
+        "language": "en",
+        "enable_partials": True,
+        "max_delay": 1.5,
+        "max_delay_mode": "fixed",
+        "diarization": "speaker",
+        "speaker_diarization_config": {"max_speakers": 3},
+        "additional_vocab": ["smnb"],
+        "conversation_config": {"end_of_utterance_silence_trigger": 0.5},
+        "operating_point": "enhanced",
+    }
+    assert start["translation_config"] == {"target_languages": ["de"]}
+    assert start["audio_format"] == {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
+    assert (
+        prepare(tones, enable_partials=False).start_message["transcription_config"][
+            "enable_partials"
+        ]
+        is False
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "message"),
+    [
+        ({"max_dealy": 2.0}, ConfigError, "unknown setting 'max_dealy'.*did you mean 'max_delay'"),
+        ({"max_delay": 9}, ConfigError, "max_delay must be between 0.7 and 4"),
+        ({"max_delay_mode": "sometimes"}, ConfigError, "max_delay_mode must be one of"),
+        ({"diarization": "channel"}, ConfigError, "needs 2 or more channels"),
+        ({"pace": "slow"}, ConfigError, "pace must be 'realtime' or 'fast'"),
+        ({"url": "http://example.com"}, ConfigError, "url must start with ws:// or wss://"),
+        ({"language": ""}, ConfigError, "language must be a non-empty string"),
+        ({"timeout": -1}, ConfigError, "timeout must be a positive number"),
+        ({"temp_key": 5}, ConfigError, "temp_key must be True or a lifetime"),
+        ({"chunk_seconds": 0}, ConfigError, "chunk_seconds must be a number"),
+    ],
+)
+async def test_bad_settings_fail_before_connecting(
+    tones: Path, config: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    # Nothing listens on port 9: a connection attempt would be ConnectionLost instead.
+    # The settings are checked once (SessionOptions.create), the audio by atranscribe.
+    with pytest.raises(error, match=message):
+        options = SessionOptions.create({"url": "ws://127.0.0.1:9/v2", **config})
+        await smnb.atranscribe(tones, options=options)
+
+
+async def test_a_misspelled_keyword_fails_at_the_call(tones: Path) -> None:
+    # The entry points have explicit keyword-only parameters: Python (and mypy) reject it.
+    with pytest.raises(TypeError, match="max_dealy"):
+        await smnb.atranscribe(tones, url="ws://127.0.0.1:9/v2", max_dealy=2.0)  # type: ignore[call-arg]
+
+
+def test_out_must_be_a_directory(tones: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="exists and is not a directory"):
+        prepare(tones, out=tmp_path / "file")
