@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.client import FailingEngine, tone_server, tone_wav
+from tests.support.client import FailingEngine, injecting_proxy, tone_server, tone_wav
 
 CLI = [sys.executable, "-m", "smnb", "transcribe"]
 KEY = "sk-FAKE-cli-31b7-do-not-print"
@@ -215,3 +215,12 @@ async def test_help_documents_every_option() -> None:
         "exit codes",
     ):
         assert flag in run.stdout, flag
+
+
+async def test_a_survived_problem_is_a_warning_and_the_run_succeeds(tones: Path) -> None:
+    bad = '{"message": "ChannelAudioAdded", "channel": 7, "seq_no": 1}'
+    async with tone_server() as upstream, injecting_proxy(upstream, "AudioAdded", bad) as url:
+        run = await smnb_transcribe(tones, "--url", url, "--pace", "fast")
+    assert run.code == 0, run.stderr
+    assert run.stdout == "Alpha. Bravo. Charlie. Delta.\n"
+    assert "warning: ChannelAudioAdded.channel must be a string, not 7" in run.stderr

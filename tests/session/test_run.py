@@ -22,6 +22,7 @@ from tests.support.client import (
     SCRIPT,
     WORDS,
     FailingEngine,
+    injecting_proxy,
     thread_server,
     tone_server,
     tone_wav,
@@ -168,6 +169,26 @@ async def test_channel_diarization_splits_a_stereo_file(tmp_path: Path) -> None:
     words = result.words
     assert set(words["channel"].dropna()) == {"agent", "caller"}
     assert lower(list(words.loc[words["channel"] == "agent", "content"][::2])) == WORDS
+
+
+# --- one outcome per session ---------------------------------------------------------
+
+
+async def test_a_malformed_frame_then_end_of_transcript_leaves_the_session_completed(
+    tones: Path, tmp_path: Path
+) -> None:
+    bad = '{"message": "AddTranscript", "results": {"not": "a list"}}'
+    async with tone_server() as upstream, injecting_proxy(upstream, "AudioAdded", bad) as url:
+        result = await smnb.atranscribe(tones, url=url, pace="fast", out=tmp_path / "run")
+    again = smnb.load(tmp_path / "run")
+    assert isinstance(again, smnb.Result)
+    for r in (result, again):  # the live result and the log on disk tell the same story
+        assert (r.state, r.error, r.completed) == ("completed", None, True)
+        (problem,) = r.problems
+        assert problem["error"] == "ProtocolError" and problem["frame"] == bad
+        assert "AddTranscript.results must be a list of objects" in problem["message"]
+        assert lower(words_of(r)) == WORDS
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["state"] == "completed"
 
 
 # --- settings -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from tests.support.client import (
     WORDS,
     FailingEngine,
     StallingEngine,
+    injecting_proxy,
     process_server,
     tone_server,
     tone_wav,
@@ -275,3 +276,39 @@ async def test_server_killed_mid_stream_loses_nothing(tones: Path, tmp_path: Pat
     summary = json.loads((out / "summary.json").read_text())
     assert summary["state"] == "failed" and summary["error"]["type"] == "ConnectionLost"
     assert (out / "words.csv").read_text().count("\n") == 3  # header, "Alpha", "."
+
+
+BAD_ACK = '{"message": "AudioAdded", "seq_no": null}'
+
+
+async def test_a_malformed_frame_is_a_problem_not_the_outcome(tones: Path) -> None:
+    recorder = Recorder()
+    async with tone_server() as upstream, injecting_proxy(upstream, "AudioAdded", BAD_ACK) as url:
+        run = runner(url, tones, recorder, pace="fast")
+        session = await run.run()  # returns normally: the session survived the frame
+    assert session.state.value == "done" and session.error is None and run.outcome is None
+    problems = [r for r in recorder.records if r.direction == META and r.type == "Problem"]
+    (problem,) = problems
+    assert problem.payload is not None
+    assert problem.payload["error"] == "ProtocolError"
+    assert (
+        "AudioAdded.seq_no must be a non-negative integer, not None" in problem.payload["message"]
+    )
+    assert problem.payload["frame"] == BAD_ACK  # kept whole: nothing received is lost
+    assert not any(r.type == "ClientError" for r in recorder.records)
+    assert kinds(recorder)[-2:] == [(RECEIVED, "EndOfTranscript"), (META, "Closed")]
+    finals = [
+        w for r in recorder.records if r.type == "AddTranscript" for w in r.payload["results"]
+    ]
+    assert [w["alternatives"][0]["content"].lower() for w in finals if w["type"] == "word"] == WORDS
+
+
+async def test_the_outcome_is_recorded_once_by_the_runner(tones: Path) -> None:
+    recorder = Recorder()
+    async with tone_server(FailingEngine(after=3)) as url:
+        run = runner(url, tones, recorder, pace="fast")
+        with pytest.raises(ServerError) as info:
+            await run.run()
+    assert run.outcome is info.value
+    outcomes = [r for r in recorder.records if r.type == "ClientError"]
+    assert [r.payload for r in outcomes] == [{"error": "ServerError", "message": str(info.value)}]

@@ -150,3 +150,44 @@ def process_server(api_key: str | None = None) -> Iterator[tuple[str, subprocess
     finally:
         proc.kill()
         proc.wait(30)
+
+
+@contextlib.asynccontextmanager
+async def injecting_proxy(upstream: str, after: str, frame: str) -> AsyncIterator[str]:
+    """A real WebSocket proxy on loopback in front of ``upstream`` (the real server).
+
+    Every frame passes through unchanged, both ways; right after the first server
+    message of type ``after`` it also sends ``frame`` (text) to the client, once.
+    """
+    from websockets.asyncio.client import connect
+    from websockets.asyncio.server import ServerConnection
+    from websockets.asyncio.server import serve as ws_serve
+    from websockets.exceptions import ConnectionClosed
+
+    async def handler(client: ServerConnection) -> None:
+        injected = False
+        async with connect(upstream, compression=None, max_size=None) as server:
+
+            async def to_server() -> None:
+                with contextlib.suppress(ConnectionClosed):
+                    async for data in client:
+                        await server.send(data)
+                await server.close()
+
+            async def to_client() -> None:
+                nonlocal injected
+                with contextlib.suppress(ConnectionClosed):
+                    async for data in server:
+                        await client.send(data)
+                        if not injected and isinstance(data, str) and f'"{after}"' in data:
+                            injected = True
+                            await client.send(frame)
+                await client.close(server.close_code or 1000, server.close_reason or "")
+
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(to_server())
+                tg.create_task(to_client())
+
+    async with ws_serve(handler, "127.0.0.1", 0, compression=None, max_size=None) as proxy:
+        port = proxy.sockets[0].getsockname()[1]
+        yield f"ws://127.0.0.1:{port}/v2"

@@ -304,3 +304,15 @@ def test_no_latency_shown_faster_than_real_time(rec: Recorder) -> None:
     assert "last final latency" not in view.status_text
     assert "pace fast: no latency" in view.status_text
     assert view.name == "fast"
+
+
+def test_a_survived_problem_keeps_stop_and_the_session_going(rec: Recorder) -> None:
+    view = LiveTranscript(rec, stop=lambda: None, min_interval=0.0)
+    started(rec)
+    message = "AudioAdded.seq_no must be a non-negative integer, not None"
+    rec.record_meta("Problem", {"error": "ProtocolError", "message": message})
+    assert view.stop_button.layout.display != "none"  # audio still streams: Stop stays
+    assert not view.state.finished and "error" not in view.status_text
+    assert message in view.status_text  # listed, as a warning
+    rec.record_received({"message": "EndOfTranscript"}, t=1.0)
+    assert view.stop_button.layout.display == "none" and "✓ done" in view.status_text
