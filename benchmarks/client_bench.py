@@ -164,7 +164,7 @@ class Silence:
 
 async def run_smnb(url: str, frames: int, jsonl: bool) -> dict[str, Any]:
     from smnb import tables
-    from smnb.client import SessionRunner
+    from smnb.session.transport import SessionRunner
     from smnb.recorder import JsonlWriter, Recorder
 
     recorder = Recorder()
