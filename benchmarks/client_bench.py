@@ -10,7 +10,7 @@ pace to it, in its own child process, so CPU time and memory are its own:
 
 - ``raw``: a bare ``websockets`` loop (no compression, as smnb) that sends the
   frames and ``json.loads`` each message: the floor every client pays;
-- ``smnb``: :class:`smnb.client.SessionRunner` recording into a ``Recorder``;
+- ``smnb``: :class:`smnb.session.transport.SessionRunner` recording into a ``Recorder``;
 - ``smnb+jsonl``: the same with ``messages.jsonl`` written as messages arrive;
 - ``speechmatics-rt``: ``AsyncClient.transcribe`` with one handler per message
   type appending ``(perf_counter(), message)`` to a list (what a user does to
