@@ -164,8 +164,8 @@ class Silence:
 
 async def run_smnb(url: str, frames: int, jsonl: bool) -> dict[str, Any]:
     from smnb import tables
-    from smnb.session.transport import SessionRunner
     from smnb.recorder import JsonlWriter, Recorder
+    from smnb.session.transport import SessionRunner
 
     recorder = Recorder()
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,17 +5,24 @@
     SmnbError
     ├── ConfigError (ValueError)   bad config or audio_format values, before connecting
     ├── AudioError (ValueError)    missing, empty, corrupt or undecodable audio
+    │   └── UndecodableAudio       (local server) received bytes are not the declared format
     ├── AuthError                  no usable credentials; 401 handshake; temp key refused
-    ├── ProtocolError              an unparseable message, or one out of protocol order
+    ├── ProtocolError              an unparseable message, a wire field of the wrong type,
+    │                              or a message out of protocol order
     ├── SessionError               ended without EndOfTranscript; carries ``.result``
     │   ├── ServerError            the server sent ``Error`` (``.type``, ``.reason``)
     │   ├── ConnectionLost         the socket closed or failed before EndOfTranscript
     │   ├── SessionTimeout (TimeoutError)   no progress within the allowed time
     │   └── SessionCancelled       the user interrupted (Ctrl-C, cancel, stop button)
-    └── DeviceError                no microphone, or PortAudio missing
+    ├── DeviceError                no microphone, or PortAudio missing
+    └── LocalServerError           inside smnb's own server (answered to clients as ``Error``)
+        ├── Rejected               a session or config change refused (``.error_type``, ``.reason``)
+        └── EngineWorkerError (RuntimeError)   a recognizer worker died or its recognizer raised
 
 A :class:`SessionError` always carries the partial :class:`smnb.Result` in
 ``.result``: every message received before the failure is still there.
+Third-party errors (websockets, OSError, soundfile, PyAV …) become these at one
+boundary each: the client transport, audio decoding, the server's audio input.
 
 This module imports nothing from smnb.
 """
@@ -100,3 +107,24 @@ class SessionTimeout(SessionError, TimeoutError):
 
 class SessionCancelled(SessionError):
     """The session was interrupted by the user."""
+
+
+class UndecodableAudio(AudioError):
+    """The bytes received cannot be decoded as audio of the declared format (local server)."""
+
+
+class LocalServerError(SmnbError):
+    """Raised inside smnb's local server; clients see an ``Error`` message instead."""
+
+
+class Rejected(LocalServerError):
+    """The session cannot start (or a config change cannot apply): send ``Error``."""
+
+    def __init__(self, error_type: str, reason: str) -> None:
+        super().__init__(f"{error_type}: {reason}")
+        self.error_type = error_type
+        self.reason = reason
+
+
+class EngineWorkerError(LocalServerError, RuntimeError):
+    """A recognizer worker process died, or its recognizer raised."""

@@ -10,7 +10,7 @@ Everything that can be wrong with the input is found here, *before* a
 connection is made, and reported as one :class:`~smnb.exceptions.AudioError`
 line naming the file and the problem.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ import numpy as np
 import numpy.typing as npt
 
 from smnb.exceptions import AudioError, ConfigError
+from smnb.protocol import config
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
 
-SAMPLE_RATE = 16_000
-"""What smnb sends by default: 16 kHz, the rate of every Speechmatics RT model."""
+SAMPLE_RATE = config.SAMPLE_RATE
+"""What smnb sends by default: 16 kHz, the rate of every Speechmatics RT model (defined once,
+in :mod:`smnb.protocol.config`)."""
 
 Samples = npt.NDArray[np.int16]
 """int16 samples shaped ``(frames, channels)``."""

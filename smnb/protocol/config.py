@@ -21,6 +21,9 @@ EOU_TRIGGER_RANGE = (0.0, 2.0)
 DIARIZATION_MODES = ("none", "speaker", "channel", "channel_and_speaker")
 MAX_DELAY_MODES = ("fixed", "flexible")
 MODELS = ("standard", "enhanced", "melia-1")
+SAMPLE_RATE = 16_000
+"""The one sample rate smnb works at: the client decodes raw audio to it, the local engine
+runs at it (its server resamples everything else). The protocol itself allows any rate."""
 RAW_ENCODINGS = {"pcm_s16le": 2, "pcm_f32le": 4, "mulaw": 1}
 """Raw encodings and their bytes per sample."""
 

@@ -7,7 +7,7 @@ behind the :mod:`~smnb.server.recognizer` interface) and :mod:`~smnb.server.app`
 WebSocket transport). :func:`serve` and :func:`run` load on first use, so worker
 processes that import the engine modules do not pay for websockets.
 
-Must not import: ``smnb.client``, ``smnb.api``.
+Must not import the client (``smnb.session``).
 """
 
 from __future__ import annotations

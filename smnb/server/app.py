@@ -14,9 +14,9 @@ Handshake rules (what official clients need, rt-protocol §7):
 * with ``api_key``: ``Authorization: Bearer KEY`` or ``?jwt=KEY``, else HTTP 401;
   without it any credential, or none, is accepted;
 * ``sm-*`` query parameters identify the client and are logged; credentials
-  never are (:class:`_Redact`).
+  never are (:class:`~smnb.recorder.sanitize.RedactingFilter`, the one scrubber).
 
-Must not import: ``smnb.client``, ``smnb.api``.
+Must not import the client (``smnb.session``).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from websockets.http11 import Request, Response
 
 from smnb.exceptions import ConfigError
 from smnb.protocol.messages import ErrorType, close_code_for, encode
+from smnb.recorder.sanitize import RedactingFilter
 from smnb.server.protocol import start
 from smnb.server.protocol.actions import (
     Action,
@@ -331,21 +332,8 @@ class _Connection:
         self.handles.clear()
 
 
-class _Redact(logging.Filter):
-    """Blank credentials in websockets' handshake logs (request lines, headers)."""
-
-    _SECRET = re.compile(r"(?i)(authorization:\s*\S+\s+|bearer\s+|[?&]jwt=)[^\s&'\"]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        redacted = self._SECRET.sub(r"\1[redacted]", text)
-        if redacted != text:
-            record.msg, record.args = redacted, ()
-        return True
-
-
 def _wire_logger() -> logging.Logger:
     logger = logging.getLogger("smnb.server.websockets")
-    if not any(isinstance(f, _Redact) for f in logger.filters):
-        logger.addFilter(_Redact())
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
     return logger

@@ -10,7 +10,7 @@ process (pocketsphinx never releases the GIL) and talks to it through
 sample of the stream, so the same recognizer behaves identically whether audio
 arrives at real-time pace or as fast as possible.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE = 16_000
-"""The engine's sample rate; the server resamples everything else to it."""
+from smnb.protocol.config import SAMPLE_RATE as SAMPLE_RATE  # the engine's rate, defined once
 
 MaxDelayMode = Literal["fixed", "flexible"]
 

@@ -14,7 +14,7 @@ linear; samples are released only once later data can no longer change them.
 Bytes that are not audio raise :class:`UndecodableAudio`, which the session
 reports as ``invalid_audio_type``.
 
-Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.client``.
+Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session`` (the client).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from typing import Any, Literal
 import av
 import numpy as np
 
-from smnb.server.audio.pcm import EMPTY, Floats, Frames, Kind, UndecodableAudio, to_int16
+from smnb.exceptions import UndecodableAudio
+from smnb.server.audio.pcm import EMPTY, Floats, Frames, Kind, to_int16
 from smnb.server.recognizer import SAMPLE_RATE, Samples
 
 __all__ = [

@@ -4,7 +4,7 @@
 channel count, arriving in byte pieces of any size, into 16 kHz mono int16 with
 a streaming soxr resampler (16 kHz mono s16 passes through untouched).
 
-Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.client``.
+Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session`` (the client).
 """
 
 from __future__ import annotations
@@ -13,16 +13,12 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
-from smnb.exceptions import AudioError
+from smnb.exceptions import UndecodableAudio
 from smnb.server.recognizer import SAMPLE_RATE, Samples
 
 Floats = npt.NDArray[np.float32]
 
 EMPTY: Samples = np.zeros(0, dtype=np.int16)
-
-
-class UndecodableAudio(AudioError):
-    """The bytes received cannot be decoded as audio of the declared format."""
 
 
 def _mulaw_table() -> Floats:

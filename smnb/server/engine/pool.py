@@ -25,7 +25,7 @@ recognizer therefore runs in its own worker process, and the loop only waits on 
   then terminated, then killed, and joined: no orphans.
 
 This is the only engine module that imports asyncio. Must not import: websockets, pandas,
-anything from ``smnb.client``.
+anything from ``smnb.session`` (the client).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from multiprocessing.context import BaseContext
 from types import TracebackType
 from typing import Any, Self
 
-from smnb.exceptions import SmnbError
+from smnb.exceptions import EngineWorkerError
 from smnb.server.engine.worker import (
     ExportState,
     ImportState,
@@ -65,10 +65,6 @@ PRELOAD = [
 
 LARGE_MESSAGE = 1 << 20
 """Messages at least this big are written from a thread, so the loop never waits on a pipe."""
-
-
-class EngineWorkerError(SmnbError, RuntimeError):
-    """A recognizer worker process died, or its recognizer raised."""
 
 
 # --------------------------------------------------------------------------- parent side

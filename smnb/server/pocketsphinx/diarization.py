@@ -29,7 +29,7 @@ same channel are often merged (pitch cannot help, and cepstral means overlap).
 
 Labels are ``S1``, ``S2``, … in order of first appearance in the words.
 
-Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.client``.
+Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.session`` (the client).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-SAMPLE_RATE = 16_000
+from smnb.server.recognizer import SAMPLE_RATE
+
 HOP = 160  # 10 ms
 WINDOW = 640  # 40 ms: long enough for two periods of a 60 Hz voice
 N_FFT = 2048  # zero-padded so the autocorrelation is linear, not circular

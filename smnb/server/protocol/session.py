@@ -16,7 +16,7 @@ chunks its frames. A frame is acknowledged once its audio
 has been decoded: the transport reads the next frame only after that, which is
 the backpressure a client sending faster than real time meets.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from smnb.exceptions import ProtocolError
+from smnb.exceptions import ProtocolError, Rejected, UndecodableAudio
 from smnb.protocol import messages as m
 from smnb.protocol.messages import ClientMessage, ErrorType, Message, ServerMessage
-from smnb.server.audio.input import AudioDecoder, UndecodableAudio, decoder_for
+from smnb.server.audio.input import AudioDecoder, decoder_for
 from smnb.server.protocol import start
 from smnb.server.protocol.actions import (
     Action,
@@ -43,7 +43,7 @@ from smnb.server.protocol.actions import (
     QuerySpeakers,
     Send,
 )
-from smnb.server.protocol.start import Rejected, SessionPlan
+from smnb.server.protocol.start import SessionPlan
 from smnb.server.protocol.transcript import PARTIAL_INTERVAL, TranscriptWriter
 from smnb.server.recognizer import SAMPLE_RATE, Samples, Update
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smnb._version import __version__
-from smnb.exceptions import ConfigError
+from smnb.exceptions import ConfigError, Rejected
 from smnb.protocol.config import validate_audio_format, validate_transcription_config
 from smnb.protocol.messages import ErrorType, Message, ServerMessage
 from smnb.server.recognizer import RecognizerSettings, VocabEntry
@@ -31,15 +31,6 @@ ORCHESTRATOR_VERSION = f"smnb-{__version__}+pocketsphinx"
 
 _CHANNEL_MODES = ("channel", "channel_and_speaker")
 _SPEAKER_MODES = ("speaker", "channel_and_speaker")
-
-
-class Rejected(Exception):
-    """The session cannot start (or a config change cannot apply): send ``Error``."""
-
-    def __init__(self, error_type: str, reason: str) -> None:
-        super().__init__(f"{error_type}: {reason}")
-        self.error_type = error_type
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ import pytest
 import soundfile as sf
 import soxr
 
-from smnb.server.audio.input import UndecodableAudio, decoder_for
+from smnb.exceptions import UndecodableAudio
+from smnb.server.audio.input import decoder_for
 
 SAMPLE = Path(__file__).resolve().parents[3] / "smnb" / "samples" / "librivox-ss01-0880.wav"
 REF, _ = sf.read(SAMPLE, dtype="int16")

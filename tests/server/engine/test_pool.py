@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from smnb.server.engine.pool import STOP_TIMEOUT, EnginePool, EngineWorkerError
+from smnb.exceptions import EngineWorkerError
+from smnb.server.engine.pool import STOP_TIMEOUT, EnginePool
 from smnb.server.recognizer import RecognizerSettings, Update, Word
 
 # Imported by its full name: worker processes unpickle the factories by that name.
