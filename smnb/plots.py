@@ -13,7 +13,7 @@ curves) or one session's :class:`~smnb.metrics.session.SessionMetrics`.
   partial, revisions and final.
 * :func:`displayed_wer` — displayed-text WER against lag τ per setting.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 - :mod:`smnb.audio.resolve`: :func:`open_source` turns a user's ``source`` into a source.
 - :mod:`smnb.audio.pacing`: absolute real-time deadlines and the unacknowledged window.
 
-Must not import: websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
 from smnb.audio.decode import SAMPLE_RATE, DecodedAudio, array_to_pcm, decode_file

@@ -10,7 +10,7 @@ Everything that can be wrong with the input is found here, *before* a
 connection is made, and reported as one :class:`~smnb.exceptions.AudioError`
 line naming the file and the problem.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Times are seconds on the session recorder's clock (``Recorder.now``), so
 ``scheduled_t`` sits on the same axis as every record's ``t``. The sleep
 function is injectable: tests pass one that advances a manual clock.
 
-Must not import: websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ array is converted; an async iterable of bytes is re-cut into frames; an object
 that already is an audio source (a microphone, a test double) is used as it is.
 All checks happen here, before any connection.
 
-Must not import: websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ multichannel source: its chunks carry ``channel`` and are sent as
 ``AddChannelAudio``; ``None`` for one stream) and ``name`` (shown in the
 ``Session`` note).
 
-Must not import: websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The runner that actually opens sessions is :mod:`smnb.sweep_runner` (it needs asyncio and the
 client); everything here is pure so a sweep directory can be re-analysed offline.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ The manifest says what was run and with what, so a reader can judge and repeat i
 settings, seeds, audio SHA-256, versions of smnb/python/numpy/pandas/jiwer/matplotlib,
 the normaliser, the percentile method and the server URL (credentials removed).
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

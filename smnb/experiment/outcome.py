@@ -6,7 +6,7 @@ JSONL text (``records_jsonl``, for sessions run in another process or on another
 machine: a Result holds a lock and does not pickle). :func:`result_of` turns either
 into a Result.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

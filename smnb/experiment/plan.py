@@ -10,7 +10,7 @@ repeats are spread over the whole run.
 A :class:`SessionSpec` is plain data (picklable, JSON-able) so it can travel to another
 process or machine through any executor.
 
-Stdlib only. Must not import asyncio, websockets, smnb.client or smnb.api.
+Stdlib only. Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ Directory layout written by :meth:`SweepResult.save`::
     DIR/references/<label>.json
     DIR/sessions/<session_id>/messages.jsonl, spec.json
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

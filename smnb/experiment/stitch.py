@@ -11,7 +11,7 @@ reference timings exact (each clip's timings shifted by its offset).
 clip has word timings, ``<name>.words.json`` next to it: what :func:`smnb.asweep` picks up
 as the reference by default.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

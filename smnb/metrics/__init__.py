@@ -2,7 +2,7 @@
 
 Everything here is recomputable offline from ``messages.jsonl`` logs (plus reference
 transcripts/timings): nothing talks to a server, and the layer test forbids importing
-``smnb.client``, ``smnb.api``, websockets or asyncio from this package.
+``smnb.session``, websockets or asyncio from this package.
 
 * :func:`analyse` — every metric of one session (:class:`SessionMetrics`).
 * :func:`tabulate` / :func:`summarise` / :func:`displayed_wer` — many sessions → long

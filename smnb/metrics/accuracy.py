@@ -7,7 +7,7 @@
 * Its interval is a percentile bootstrap over **files** (all sessions of a drawn file
   move together, repeats included), seeded (:func:`smnb.metrics.stats.bootstrap_ratio_ci`).
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ whose audio ends at ``end`` is "spoken" at ``received_s == end``):
   latest-spoken counted word finalised before it; an EOU with no new word finalised since
   the previous one is skipped.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

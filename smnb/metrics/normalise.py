@@ -27,7 +27,7 @@ Not handled (by design, to stay small): British/American spelling, spoken years
 ("nineteen ninety"), written-out numbers to digits. Reference transcripts in
 ``smnb/samples`` are lowercase with numbers spelled out, which is what this produces.
 
-Stdlib only. Must not import asyncio, websockets, smnb.client or smnb.api.
+Stdlib only. Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

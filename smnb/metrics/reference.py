@@ -11,7 +11,7 @@ jiwer, so the two files need not tokenise identically.
 By convention :meth:`Reference.for_audio` looks next to the audio file for
 ``<stem>.txt`` and ``<stem>.words.json``.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ holding the per-word latency table, displayed-text errors per lag, the word trac
 A reference is used only for single-channel sessions; with several channels every
 word is ``unscored`` and anchored on the engine's timings.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ at every τ). Words the finals inserted count as errors from ``τ ≥ r_F − en
 rate is ``errors / N``; as τ grows it converges to the final WER. Insertions that only
 ever existed in partials are not counted.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

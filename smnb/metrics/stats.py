@@ -9,7 +9,7 @@ Conventions, stated once and recorded in every summary table:
   (clusters) with replacement, never single words: words of one file are correlated
   (Bisani & Ney 2004; Liu & Peng 2019). The RNG is ``numpy.random.default_rng(seed)``.
 
-numpy only. Must not import asyncio, websockets, smnb.client or smnb.api.
+numpy only. Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ Summary conventions:
   after ``EndOfStream``). When it is large, final latency is capped by the clips' ends and
   understates what a longer stream would see at that ``max_delay``.
 
-Must not import asyncio, websockets, smnb.client or smnb.api.
+Must not import asyncio, websockets, smnb.session.
 """
 
 from __future__ import annotations

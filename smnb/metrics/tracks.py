@@ -22,7 +22,7 @@ Mapping a partial (definition, stated here once):
   partial clears the provisional text.
 
 Pure functions of tables (:mod:`smnb.tables`). Must not import asyncio, websockets,
-smnb.client or smnb.api.
+smnb.session.
 """
 
 from __future__ import annotations

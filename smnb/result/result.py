@@ -7,7 +7,7 @@ from a notebook cell while a background session is still appending is safe
 and cheap. Everything shown (repr, HTML) or written (CSV, Parquet,
 ``summary.json``, ``messages.jsonl``) is scrubbed of credentials.
 
-Imports pandas; never the transport (``smnb.client``, websockets, asyncio),
+Imports pandas; never the transport (``smnb.session``, websockets, asyncio),
 widgets or plots.
 """
 

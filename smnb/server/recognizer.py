@@ -10,7 +10,7 @@ process (pocketsphinx never releases the GIL) and talks to it through
 sample of the stream, so the same recognizer behaves identically whether audio
 arrives at real-time pace or as fast as possible.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

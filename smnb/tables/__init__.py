@@ -12,7 +12,7 @@ audio frame, the moment sample 0 was (as if) spoken. ``received_s = t − t0``;
 ``latency_s = received_s − end_time``. Without audio, ``t0`` is undefined and
 every ``*_s`` column is NaN. See ``docs/architecture.md`` for the column lists.
 
-Never imports the transport (``smnb.client``, websockets, asyncio), widgets or plots.
+Never imports the transport (``smnb.session``, websockets, asyncio), widgets or plots.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ values to one list per column, then turn each list into a typed array in a
 single call. No row-by-row DataFrame work, and an empty session goes through
 exactly the same path, so it gets the same columns and dtypes.
 
-Imports pandas and numpy; never the transport (``smnb.client``, websockets).
+Imports pandas and numpy; never the transport (``smnb.session``, websockets).
 """
 
 from __future__ import annotations

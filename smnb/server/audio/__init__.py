@@ -5,5 +5,5 @@ containers via PyAV); :mod:`~smnb.server.audio.pcm` the sample conversions and r
 
 May import: the standard library, numpy, soxr, av, :mod:`smnb.exceptions` and
 :mod:`smnb.server.recognizer`. Must not import: asyncio, websockets, pocketsphinx, pandas,
-anything from ``smnb.session`` (the client).
+anything from ``smnb.session``.
 """

@@ -14,7 +14,7 @@ linear; samples are released only once later data can no longer change them.
 Bytes that are not audio raise :class:`UndecodableAudio`, which the session
 reports as ``invalid_audio_type``.
 
-Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session`` (the client).
+Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session``.
 """
 
 from __future__ import annotations

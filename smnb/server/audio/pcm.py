@@ -4,7 +4,7 @@
 channel count, arriving in byte pieces of any size, into 16 kHz mono int16 with
 a streaming soxr resampler (16 kHz mono s16 passes through untouched).
 
-Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session`` (the client).
+Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ recognizer therefore runs in its own worker process, and the loop only waits on 
   then terminated, then killed, and joined: no orphans.
 
 This is the only engine module that imports asyncio. Must not import: websockets, pandas,
-anything from ``smnb.session`` (the client).
+anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 The ``default_*`` hooks are what the pool uses unless told otherwise: pocketsphinx
 recognizers, a prewarmed decoder, and the cepstral mean carried from worker to worker.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -10,5 +10,5 @@ CMN), :mod:`~smnb.server.pocketsphinx.segmenter` (VAD utterance segmentation),
 
 The only package in smnb that imports ``pocketsphinx``. May import: the standard library,
 numpy, soundfile, soxr, pocketsphinx and :mod:`smnb.server.recognizer`. Must not import:
-asyncio, websockets, pandas, :mod:`smnb.server.protocol`, anything from ``smnb.session`` (the client).
+asyncio, websockets, pandas, :mod:`smnb.server.protocol`, anything from ``smnb.session``.
 """

@@ -7,7 +7,7 @@ bestpath before any word is committed. That is what "batch" means for this engin
 what a live session with ``max_delay`` 4 reproduces exactly whenever no utterance is
 longer than its deadline allows (and approximates otherwise).
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ A smaller ``max_delay`` commits with less right context, and more often from the
 pass: that is the engine's real latency/accuracy trade-off. Deadlines are in audio time,
 so the outcome does not depend on how the audio was chunked.
 
-Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ decoder and hands it to one recognizer at a time. Its live cepstral mean (CMN) i
 to the next decoder: a fresh decoder normalises its first utterance with a generic prior
 and garbles it.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ same channel are often merged (pitch cannot help, and cepstral means overlap).
 
 Labels are ``S1``, ``S2``, … in order of first appearance in the words.
 
-Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

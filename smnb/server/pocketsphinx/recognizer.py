@@ -34,7 +34,7 @@ with a generic prior and garbles it. A session that added ``additional_vocab`` w
 its decoder dirty, so it is dropped rather than reused (the next one is loaded with the
 carried CMN).
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Here every frame of an open utterance is handed on as soon as it is classified, 
 utterance opens with a pre-roll of the audio before it, because pocketsphinx drops
 first words that start with no leading silence.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ when it, or each word of one of its ``sounds_like`` spellings, is in the package
 CMUdict: the pronunciation is the concatenation of those words' phones. Anything
 else is skipped and reported, never guessed.
 
-Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

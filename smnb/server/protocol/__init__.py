@@ -8,5 +8,5 @@ into transcript messages.
 
 May import: the standard library, :mod:`smnb.protocol`, :mod:`smnb.exceptions`,
 :mod:`smnb.server.recognizer` and :mod:`smnb.server.audio`. Must not import: asyncio,
-websockets, pocketsphinx, pandas, anything from ``smnb.session`` (the client).
+websockets, pocketsphinx, pandas, anything from ``smnb.session``.
 """

@@ -16,7 +16,7 @@ chunks its frames. A frame is acknowledged once its audio
 has been decoded: the transport reads the next frame only after that, which is
 the backpressure a client sending faster than real time meets.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.session`` (the client).
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations
