@@ -15,7 +15,7 @@ Threading: PortAudio calls the capture callback on its own thread; the
 callback only copies the block and hands it to the session loop with
 ``loop.call_soon_threadsafe``.
 
-Must not import: ipywidgets, anywidget, pandas, websockets, smnb.client.
+Must not import: ipywidgets, anywidget, pandas, websockets, smnb.session.
 """
 
 from __future__ import annotations

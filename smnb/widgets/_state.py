@@ -7,7 +7,7 @@ counters (audio seconds sent, messages received, latency of the last final).
 HTML strings the widgets display. Nothing here touches ipywidgets, so the logic
 is unit-tested without a front end and the widget layer stays a thin shell.
 
-Must not import: ipywidgets, anywidget, asyncio, websockets, smnb.client, pandas.
+Must not import: ipywidgets, anywidget, asyncio, websockets, smnb.session, pandas.
 """
 
 from __future__ import annotations

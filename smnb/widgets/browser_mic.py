@@ -14,7 +14,7 @@ touches asyncio objects directly: it hands each chunk to the session loop with
 ``loop.call_soon_threadsafe``; chunks arriving before the session starts are
 kept and delivered first.
 
-Must not import: smnb.client, smnb.api, websockets.
+Must not import: smnb.session, websockets.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ button hands the stop request to the session loop with
 Only widget features present in ipywidgets 7.6+ are used (HTML, Button,
 VBox/HBox, Layout), so the same code runs in JupyterLab 4 and in Colab.
 
-Must not import: smnb.client, smnb.api, websockets (see docs/architecture.md).
+Must not import: smnb.session, websockets (see docs/architecture.md).
 """
 
 from __future__ import annotations
