@@ -18,7 +18,7 @@ import pytest
 
 from smnb import tables
 from smnb.clock import ManualClock
-from smnb.recorder import Record, Recorder, read_jsonl
+from smnb.recorder import Recorder, jsonl, read_jsonl
 from tests.table_sessions import FIXTURES, Session, fixture, punct, transcript, word
 
 NA = pd.NA
@@ -392,8 +392,8 @@ def test_fixture_lines_are_canonical_recorder_output(path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     times = []
     for n, line in enumerate(lines):
-        rec = Record.from_json(line)
-        assert rec.i == n and rec.to_json() == line
+        rec = jsonl.from_line(line)
+        assert rec.i == n and jsonl.to_line(rec) == line
         times.append(rec.t)
         if rec.direction == "recv":
             again = Recorder(ManualClock()).record_received(json.loads(line)["payload"], rec.t)

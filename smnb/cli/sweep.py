@@ -120,8 +120,8 @@ def _pairs(items: list[str], *, many: bool) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; returns the exit code (errors are printed, never raised)."""
-    from smnb import sweep
     from smnb.exceptions import AudioError, ConfigError
+    from smnb.sweep_runner import sweep
 
     try:
         fields: dict[str, Any] = _pairs(args.config, many=False)
