@@ -6,6 +6,7 @@
 - :mod:`~smnb.session.start`: ``start`` and its :class:`Transcription` handle;
 - :mod:`~smnb.session.transport`: the asyncio runner around the sans-I/O
   :class:`~smnb.protocol.session.ClientSession`; it owns each session's one outcome;
+- :mod:`~smnb.session.connect`: the handshake, where websockets errors become smnb's;
 - :mod:`~smnb.session.sync`: run a coroutine from sync code or inside a running loop;
 - :mod:`~smnb.session.live`: ``smnb.live``, a session shown in a live widget.
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("live", "options", "prepare", "run", "start", "sync", "transport")
+_SUBMODULES = ("connect", "live", "options", "prepare", "run", "start", "sync", "transport")
 
 
 def __getattr__(name: str) -> Any:

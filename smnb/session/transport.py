@@ -20,11 +20,9 @@ the ``Closed`` note when a connection existed) and raises it with ``.result``
 attached; :attr:`SessionRunner.outcome` holds it. A problem the session survives
 (a malformed server frame) is a ``Problem`` note and never ends anything.
 
-This is the boundary where third-party errors (websockets, OSError, timeouts)
-become smnb's own (:mod:`smnb.exceptions`).
-
-Must not import: pandas, ipywidgets, anywidget, matplotlib, :mod:`smnb.tables`,
-:mod:`smnb.result` (the transport stays light and testable).
+Third-party errors become smnb's at the handshake (:mod:`smnb.session.connect`)
+and here (a close ends the session as ``ConnectionLost``). Must not import: pandas,
+widgets, matplotlib, :mod:`smnb.tables`, :mod:`smnb.result` (it stays light).
 """
 
 from __future__ import annotations
@@ -36,17 +34,15 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from smnb._version import __version__
 from smnb.audio.pacing import DEFAULT_MAX_UNACKED, AckWindow, Pace, Pacer, Sleep
 from smnb.audio.sources import AudioSource, Chunk
 from smnb.exceptions import (
     AudioError,
-    AuthError,
     ConfigError,
-    ConnectionLost,
     ProtocolError,
     SessionCancelled,
     SessionError,
@@ -58,23 +54,12 @@ from smnb.protocol.messages import Message, ServerMessage
 from smnb.protocol.session import ClientSession, SessionState
 from smnb.recorder import Recorder
 from smnb.recorder.records import OUTCOME, PROBLEM
-from smnb.recorder.sanitize import RedactingFilter, redact_url, scrub_text
+from smnb.recorder.sanitize import redact_url, scrub_text
+from smnb.session.connect import open_connection
 from smnb.session.options import DEFAULT_TIMEOUT
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
-
-# The WebSocket library logs handshake headers at DEBUG; they pass through this filter.
-_ws_logger = logging.getLogger("smnb.session.websocket")
-_ws_logger.addFilter(RedactingFilter())
-
-PING_TIMEOUT = 60.0
-"""Speechmatics recommends at least 60 s before giving up on a pong."""
-
-CLOSE_TIMEOUT = 2.0
-"""Seconds to wait for the closing handshake. Everything was received by then; a
-server that stopped reading (it closes after an ``Error`` while our frames are
-still queued) must not hold the caller for the library's default 10 s."""
 
 _ACKS = frozenset({ServerMessage.AUDIO_ADDED.value, ServerMessage.CHANNEL_AUDIO_ADDED.value})
 _STARTED = ServerMessage.RECOGNITION_STARTED.value
@@ -204,7 +189,8 @@ class SessionRunner:
         await self._connect_and_stream()
 
     async def _connect_and_stream(self) -> None:
-        ws = await self._open()
+        assert self.url is not None
+        ws = await open_connection(self.url, self._headers, timeout=self.timeout)
         try:
             self._progress = asyncio.get_running_loop().time()
             await self._send_json(ws, self.session.start())
@@ -223,35 +209,6 @@ class SessionRunner:
             self.recorder.record_meta(
                 "Closed", {"code": ws.close_code, "reason": ws.close_reason or ""}
             )
-
-    async def _open(self) -> ClientConnection:
-        assert self.url is not None
-        shown = redact_url(self.url)
-        try:
-            return await connect(
-                self.url,
-                additional_headers=self._headers,
-                user_agent_header=f"smnb/{__version__}",
-                open_timeout=self.timeout,
-                ping_timeout=PING_TIMEOUT,
-                close_timeout=CLOSE_TIMEOUT,
-                max_size=None,  # transcripts of long utterances may exceed 1 MiB
-                compression=None,  # deflating PCM costs CPU per frame and saves ~nothing
-                logger=_ws_logger,
-            )
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            if status in (401, 403):
-                raise AuthError(f"{shown} rejected the credentials (HTTP {status})") from exc
-            raise ConnectionLost(f"{shown} refused the connection (HTTP {status})") from exc
-        except InvalidURI as exc:
-            raise ConfigError(f"not a WebSocket URL: {shown}") from exc
-        except WebSocketException as exc:
-            raise ConnectionLost(f"{shown}: handshake failed ({scrub_text(str(exc))})") from exc
-        except TimeoutError as exc:
-            raise SessionTimeout(f"{shown}: no connection within {self.timeout:g} s") from exc
-        except OSError as exc:
-            raise ConnectionLost(f"cannot connect to {shown}: {exc.strerror or exc}") from exc
 
     async def _receive(self, ws: ClientConnection) -> None:
         session, recorder, now = self.session, self.recorder, self.recorder.now

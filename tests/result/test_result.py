@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from smnb import tables
-from smnb.exceptions import ConnectionLost, ServerError, SessionTimeout
+from smnb.exceptions import ServerError
 from smnb.recorder import Record, Recorder, read_jsonl
 from smnb.result import Result
 from tests.support.results import TABLES, loaded, loaded_from
@@ -84,21 +84,6 @@ def test_a_server_error_mid_session() -> None:
     assert r.final_latency(0.5) is None
     assert r.summary()["error"]["type"] == "ServerError"
     assert "failed" in repr(r) and "job_error" in repr(r)
-
-
-def test_errors_are_rebuilt_from_the_log() -> None:
-    s = Session()
-    r = Result(s.recorder)
-    assert (r.state, r.error) == ("running", None)
-    s.meta(1.0, "Closed", {"code": 1006, "reason": ""})
-    lost = r.error
-    assert isinstance(lost, ConnectionLost) and lost.code == 1006 and "1006" in str(lost)
-    s.meta(1.0, "ClientError", {"error": "SessionTimeout", "message": "no progress in 5 s"})
-    timeout = r.error
-    assert isinstance(timeout, SessionTimeout) and str(timeout) == "no progress in 5 s"
-    explicit = RuntimeError("set by the transport")
-    r.error = explicit
-    assert r.error is explicit and r.state == "failed"
 
 
 def test_an_unfinished_log_loaded_from_disk_is_incomplete(tmp_path: Path) -> None:

@@ -32,41 +32,6 @@ def lower(words: list[str]) -> list[str]:
     return [w.lower() for w in words]
 
 
-def test_config_uses_protocol_names_and_smnb_defaults(tones: Path) -> None:
-    session = prepare(
-        tones,
-        max_delay=1.5,
-        max_delay_mode="fixed",
-        diarization="speaker",
-        speaker_diarization_config={"max_speakers": 3},
-        additional_vocab=["smnb"],
-        conversation_config={"end_of_utterance_silence_trigger": 0.5},
-        operating_point="enhanced",
-        translation_config={"target_languages": ["de"]},
-        pace="fast",
-    )
-    start = session.start_message
-    assert start["transcription_config"] == {
-        "language": "en",
-        "enable_partials": True,
-        "max_delay": 1.5,
-        "max_delay_mode": "fixed",
-        "diarization": "speaker",
-        "speaker_diarization_config": {"max_speakers": 3},
-        "additional_vocab": ["smnb"],
-        "conversation_config": {"end_of_utterance_silence_trigger": 0.5},
-        "operating_point": "enhanced",
-    }
-    assert start["translation_config"] == {"target_languages": ["de"]}
-    assert start["audio_format"] == {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
-    assert (
-        prepare(tones, enable_partials=False).start_message["transcription_config"][
-            "enable_partials"
-        ]
-        is False
-    )
-
-
 @pytest.mark.parametrize(
     ("config", "error", "message"),
     [
