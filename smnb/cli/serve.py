@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from smnb.cli.main import EXIT_OK
+from smnb.exceptions import ConfigError
 
 
 def register(subparsers: Any) -> None:
@@ -63,6 +64,21 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="allow a non-loopback --host without --api-key (anyone who can reach it may use it)",
     )
+    parser.add_argument(
+        "--replay",
+        metavar="PATH",
+        default=None,
+        help="serve a recorded session again instead of recognizing: an smnb output directory or "
+        "messages.jsonl, or a recording in the SaaS line format (ts, audio_ts, payload); each "
+        "recorded message goes out when the client's audio reaches the time it first arrived",
+    )
+    parser.add_argument(
+        "--replay-audio",
+        metavar="FILE",
+        default=None,
+        help="the audio the recording was made with, to check each client's audio against "
+        "(default: the file the recording names, if it lies beside it)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -74,6 +90,14 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace) -> None:
     from smnb.server.app import run as run_server
+
+    replay = None
+    if args.replay is not None:
+        from smnb.server.replay import prepare_replay
+
+        replay = prepare_replay(args.replay, args.replay_audio)
+    elif args.replay_audio is not None:
+        raise ConfigError("--replay-audio needs --replay")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -96,6 +120,7 @@ async def _serve(args: argparse.Namespace) -> None:
             allow_remote=args.allow_remote,
             ready=ready,
             stop=stop,
+            replay=replay,
         )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):

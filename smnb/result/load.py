@@ -25,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from smnb.recorder import LOG_NAME, read_jsonl
+from smnb.recorder import LOG_NAME, Recorder, read_jsonl
+from smnb.recorder_saas import read_saas_lines, sniff
 from smnb.result.result import Result
 
 __all__ = ["Results", "load", "load_all", "load_file"]
@@ -89,6 +90,12 @@ def load_all(path: str | Path) -> Results:
 
 
 def load_file(path: str | Path) -> Result:
-    """One Result from one JSONL log (a truncated last line is skipped)."""
+    """One Result from one JSONL log (a truncated last line is skipped).
+
+    A log in the SaaS line format (``ts``, ``audio_ts``, ``payload``) is read
+    too: see :mod:`smnb.recorder_saas` for how its lines become records.
+    """
     path = Path(path)
+    if sniff(path) == "saas":  # exported again as smnb's own messages.jsonl
+        return Result(Recorder.from_records(read_saas_lines(path)), live=False)
     return Result(read_jsonl(path), jsonl_path=path, live=False)

@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from websockets.asyncio.server import ServerConnection
@@ -56,6 +56,10 @@ from smnb.server.protocol.actions import (
 )
 from smnb.server.protocol.session import ServerSession
 from smnb.server.recognizer import RecognizerSettings, Update
+
+if TYPE_CHECKING:
+    from smnb.server.replay import ReplaySpec
+    from smnb.server.replay.transport import ReplayConnection
 
 log = logging.getLogger("smnb.server")
 
@@ -117,11 +121,15 @@ async def serve(
     max_sessions: int | None = None,
     allow_remote: bool = False,
     engine_factory: EngineFactory | None = None,
+    replay: ReplaySpec | None = None,
 ) -> AsyncIterator[str]:
     """Run the RT v2 server on the current loop; yields ``ws://HOST:PORT/v2``.
 
     ``port=0`` picks a free port. A host other than loopback without ``api_key``
     needs ``allow_remote=True`` (anyone who can reach it could use it).
+    ``replay`` (a recording's path, or a :class:`smnb.server.replay.Replay`)
+    serves that recorded session to every client instead of recognizing
+    (:mod:`smnb.server.replay`); no recognizer is started.
 
     Raises:
         ConfigError: a non-loopback host without ``api_key`` or ``allow_remote``,
@@ -137,8 +145,14 @@ async def serve(
     if max_sessions is not None and max_sessions < 1:
         raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
     factory = engine_factory or default_engine_factory
+    if replay is not None:  # a bad recording fails here, before anything listens
+        from smnb.server.replay.transport import replay_server
+
+        factory, connect = replay_server(replay)
     async with factory() as engine:
         server = _Server(engine, api_key=api_key, max_sessions=max_sessions)
+        if replay is not None:
+            server.connect = connect
         async with ws_serve(
             server.handle,
             host,
@@ -171,6 +185,7 @@ async def run(
     ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
     engine_factory: EngineFactory | None = None,
+    replay: ReplaySpec | None = None,
 ) -> None:
     """Serve until ``stop`` is set (forever without one); ``ready(url)`` once listening."""
     async with serve(
@@ -180,6 +195,7 @@ async def run(
         max_sessions=max_sessions,
         allow_remote=allow_remote,
         engine_factory=engine_factory,
+        replay=replay,
     ) as url:
         if ready is not None:
             ready(url)
@@ -194,6 +210,8 @@ class _Server:
         self.api_key = api_key
         self.max_sessions = max_sessions
         self.active = 0
+        self.connect: Callable[[ServerConnection], ReplayConnection] | None = None
+        """Set by a replay server: makes each connection's driver instead of a session."""
 
     def check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         """Route and authenticate the upgrade request (404 / 401, or go ahead)."""
@@ -228,7 +246,9 @@ class _Server:
             usage=self.active,
             quota=self.max_sessions,
         )
-        connection = _Connection(ws, session, self.engine)
+        connection: _Connection | ReplayConnection = (
+            _Connection(ws, session, self.engine) if self.connect is None else self.connect(ws)
+        )
         try:
             await connection.run()
         finally:
