@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -96,10 +96,15 @@ class Recording:
                 multichannel (replay serves single-stream sessions).
         """
         name = Path(source).name
-        starts = [r for r in records if r.direction == SENT and r.type == "StartRecognition"]
-        if not starts or not isinstance(starts[0].payload, dict):
+        records = list(records)  # positions, not the recorded ``i``, order the records
+
+        def first(test: Callable[[Record], bool]) -> float:
+            return next((k for k, r in enumerate(records) if test(r)), math.inf)
+
+        begin = first(lambda r: r.direction == SENT and r.type == "StartRecognition")
+        start = records[int(begin)].payload if begin < math.inf else None
+        if not isinstance(start, dict):
             raise ConfigError(f"{name}: no StartRecognition recorded, so nothing to replay")
-        start = starts[0].payload
         audio_format = start.get("audio_format")
         config = start.get("transcription_config")
         if not isinstance(audio_format, dict) or not isinstance(config, dict):
@@ -110,26 +115,24 @@ class Recording:
 
         note = next((r.payload for r in records if r.direction == META and r.type == "Session"), {})
         saas = isinstance(note, dict) and note.get("format") == SAAS_FORMAT
-        first_frame = frames[0].i if frames else math.inf
+        first_frame = first(lambda r: r.direction == SENT and r.audio_end is not None)
+        eos = first(lambda r: r.direction == SENT and r.type == "EndOfStream")
         t0 = _origin(frames)
-        eos = next(
-            (r.i for r in records if r.direction == SENT and r.type == "EndOfStream"), math.inf
-        )
         on_open: list[Message] = []
         on_start: list[Message] = []
         timed: list[Timed] = []
-        for rec in records:
+        for k, rec in enumerate(records):
             if rec.direction != RECEIVED or not isinstance(rec.payload, dict):
                 continue
             if rec.type in _NOT_REPLAYED:
                 continue
-            if rec.i < starts[0].i:
+            if k < begin:
                 on_open.append(rec.payload)
-            elif rec.i < first_frame and rec.i < eos:
+            elif k < first_frame and k < eos:
                 on_start.append(rec.payload)
             else:
                 audio_s = rec.t - t0 if t0 is not None else math.inf
-                timed.append(Timed(audio_s, rec.payload, after_end=rec.i > eos))
+                timed.append(Timed(audio_s, rec.payload, after_end=k > eos))
 
         marks: list[tuple[int, float]] = []
         sent = 0
