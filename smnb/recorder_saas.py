@@ -18,7 +18,8 @@ read them unchanged:
   ``TranscriptionConfig`` (unset fields dropped) and ``AudioFormat``.
 * Records sit on the recording's audio clock: ``t = audio_ts``. Audio frames
   are rebuilt from the steps of ``audio_ts`` (the recording says how much
-  audio had been sent at each line, not how it was cut into frames), with
+  audio had been sent at each line, not how it was cut into frames: one
+  rebuilt frame covers the audio sent since the previous line), with
   ``scheduled_t = t = audio_end``, so ``t0 = 0`` and a word's latency is
   ``audio_ts − end_time``, the recording's own measure. The wall clock lead of
   ``ts`` over ``audio_ts`` goes into the ``Session`` note.
@@ -110,13 +111,13 @@ def saas_records(lines: Iterable[dict[str, Any]], *, source: str = "") -> list[R
         payload: Message = obj["payload"]
         kind = str(payload.get("message", ""))
         at = _seconds(obj)
+        if kind in SERVER_MESSAGES and not started and config is not None:
+            add(_start(out[-1].t, config, audio_format))
+            started = True
+        if at > sent:
+            add(_frame(sent, at, audio_format))
+            sent = at
         if kind in SERVER_MESSAGES:
-            if not started and config is not None:
-                add(_start(0.0 if not out else out[-1].t, config, audio_format))
-                started = True
-            if at > sent:
-                add(_frame(sent, at, audio_format))
-                sent = at
             add(_received(payload, at))
             continue
         add(Record(0, at, META, kind or "Unknown", payload))

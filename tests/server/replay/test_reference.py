@@ -44,7 +44,8 @@ def test_an_smnb_recordings_audio_is_looked_for_beside_it_and_one_level_up(tmp_p
 
 
 def test_other_formats_render_their_own_way() -> None:
-    assert load_reference(WAV, {"type": "file"}).data == WAV.read_bytes()  # type: ignore[union-attr]
+    file = load_reference(WAV, {"type": "file"})
+    assert file is not None and file.data == WAV.read_bytes()
     eight = load_reference(WAV, {**RAW16, "sample_rate": 8000})
     assert eight is not None and len(eight.data) == pytest.approx(len(pcm_of(WAV)) / 2, abs=4)
     assert load_reference(WAV, {**RAW16, "encoding": "pcm_f32le"}) is None  # length only
