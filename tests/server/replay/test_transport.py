@@ -9,10 +9,12 @@ session, so these tests show that a replay reproduces the recording's timing.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
 import sys
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +187,32 @@ async def test_a_raw_client_sees_the_protocol_it_expects() -> None:
         assert rest[0]["type"] == MISMATCH and "0.10 s of audio received" in rest[0]["reason"]
         assert [m["message"] for m in rest[1:-1]].count("AddTranscript") == 61
         assert rest[-1] == {"message": "EndOfTranscript"}
+
+
+async def test_the_official_client_replays_chat1_unchanged() -> None:
+    from speechmatics.rt import AsyncClient, AudioEncoding, AudioFormat, TranscriptionConfig
+
+    finals: list[str] = []
+    order: list[str] = []
+    with wave.open(str(CHAT1_AUDIO)) as wav:
+        pcm = io.BytesIO(wav.readframes(wav.getnframes()))
+    async with serve(replay=CHAT1) as url, AsyncClient(url=url) as client:
+        client.on("AddTranscript", lambda m: finals.append(m["metadata"]["transcript"]))
+        for kind in ("RecognitionStarted", "Warning", "EndOfTranscript"):
+            client.on(kind, lambda m: order.append(m["message"]))
+        await client.transcribe(
+            pcm,
+            transcription_config=TranscriptionConfig(language="en", max_delay=0.7),
+            audio_format=AudioFormat(AudioEncoding.PCM_S16LE, sample_rate=16000, chunk_size=3200),
+        )
+    recorded = [
+        json.loads(line)["payload"]["metadata"]["transcript"]
+        for line in CHAT1.read_text().splitlines()
+        if '"message": "AddTranscript"' in line
+    ]
+    assert finals == recorded
+    assert order[0] == "RecognitionStarted" and order[-1] == "EndOfTranscript"
+    assert order.count("Warning") == 1  # its config is not chat1's; its audio is
 
 
 async def test_a_recording_that_cannot_be_replayed_fails_before_listening(tmp_path: Path) -> None:
