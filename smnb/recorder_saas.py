@@ -36,7 +36,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from smnb.protocol.config import RAW_ENCODINGS
 from smnb.protocol.messages import Message, ServerMessage
 from smnb.recorder import META, RECEIVED, SENT, Record
 
@@ -115,7 +114,7 @@ def saas_records(lines: Iterable[dict[str, Any]], *, source: str = "") -> list[R
             add(_start(out[-1].t, config, audio_format))
             started = True
         if at > sent:
-            add(_frame(sent, at, audio_format))
+            add(_frame(sent, at))
             sent = at
         if kind in SERVER_MESSAGES:
             add(_received(payload, at))
@@ -153,17 +152,9 @@ def _start(t: float, config: Message, audio_format: Message | None) -> Record:
     return Record(0, t, SENT, "StartRecognition", msg)
 
 
-def _frame(start: float, end: float, audio_format: Message | None) -> Record:
-    nbytes = None
-    if audio_format is not None:
-        width = RAW_ENCODINGS.get(str(audio_format.get("encoding")))
-        rate = audio_format.get("sample_rate")
-        if width is not None and isinstance(rate, int):
-            nbytes = (round(end * rate) - round(start * rate)) * width
-    return Record(
-        0, end, SENT, "AddAudio", None, nbytes=nbytes, audio_start=start, audio_end=end,
-        scheduled_t=end,
-    )  # fmt: skip
+def _frame(start: float, end: float) -> Record:
+    """A rebuilt frame: the audio sent since the previous line (its size is not recorded)."""
+    return Record(0, end, SENT, "AddAudio", None, audio_start=start, audio_end=end, scheduled_t=end)
 
 
 def _received(payload: Message, t: float) -> Record:
