@@ -4,6 +4,8 @@
   one small slotted object per message, subscribers called after each append);
 - :mod:`~smnb.recorder.jsonl`: the only JSONL reader/writer (``messages.jsonl``);
 - :mod:`~smnb.recorder.sanitize`: the only credential scrubber (URLs, text, values, logs).
+- :mod:`~smnb.recorder.saas`: recordings in the SaaS line format (``ts``, ``audio_ts``,
+  ``payload``) read as records.
 
 May import: the standard library, :mod:`smnb.clock`, :mod:`smnb.protocol.messages`.
 Nothing else (checked by ``tests/test_layers.py``).

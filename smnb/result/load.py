@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from smnb.recorder import LOG_NAME, Recorder, read_jsonl
-from smnb.recorder_saas import read_saas_lines, sniff
+from smnb.recorder.saas import read_saas_lines, sniff
 from smnb.result.result import Result
 
 __all__ = ["Results", "load", "load_all", "load_file"]
@@ -93,7 +93,7 @@ def load_file(path: str | Path) -> Result:
     """One Result from one JSONL log (a truncated last line is skipped).
 
     A log in the SaaS line format (``ts``, ``audio_ts``, ``payload``) is read
-    too: see :mod:`smnb.recorder_saas` for how its lines become records.
+    too: see :mod:`smnb.recorder.saas` for how its lines become records.
     """
     path = Path(path)
     if sniff(path) == "saas":  # exported again as smnb's own messages.jsonl

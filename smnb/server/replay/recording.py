@@ -1,7 +1,7 @@
 """A recorded session, arranged for replay: what to send when.
 
 :func:`load_recording` reads an smnb output directory or ``messages.jsonl``, or
-a recording in the SaaS line format (:mod:`smnb.recorder_saas`), and sorts its
+a recording in the SaaS line format (:mod:`smnb.recorder.saas`), and sorts its
 server messages by when they may be sent again:
 
 * ``on_open`` — received before ``StartRecognition`` was sent (the service's
@@ -32,7 +32,7 @@ from smnb.exceptions import ConfigError
 from smnb.protocol.config import RAW_ENCODINGS
 from smnb.protocol.messages import Message, ServerMessage
 from smnb.recorder import META, RECEIVED, SENT, Record, read_jsonl
-from smnb.recorder_saas import SAAS_FORMAT, read_saas_lines, sniff
+from smnb.recorder.saas import SAAS_FORMAT, read_saas_lines, sniff
 
 LOG_NAME = "messages.jsonl"
 

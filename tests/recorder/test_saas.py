@@ -14,11 +14,11 @@ import pytest
 import smnb
 from smnb.metrics.stats import percentile
 from smnb.recorder import META, RECEIVED, SENT
-from smnb.recorder_saas import read_saas_lines, saas_records, sniff
+from smnb.recorder.saas import read_saas_lines, saas_records, sniff
 from smnb.result import Result
 from tests.table_sessions import fixture
 
-SAMPLES = Path(__file__).resolve().parents[1] / "smnb" / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"
 CHAT1 = SAMPLES / "chat1.jsonl"
 VOICE_LAYER = {
     *("AudioFile", "VoiceAgentConfig", "TranscriptionConfig", "AudioFormat", "AddSegment"),

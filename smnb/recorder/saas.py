@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from smnb.protocol.messages import Message, ServerMessage
-from smnb.recorder import META, RECEIVED, SENT, Record
+from smnb.recorder.records import META, RECEIVED, SENT, Record
 
 logger = logging.getLogger(__name__)
 
