@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from smnb.recorder.sanitize import sanitize
-from smnb.tables._columns import TEXT
+from smnb.tables.columns import TEXT
 
 TABLE_FILES = ("words", "partials", "transcripts", "utterances", "events", "audio")
 """The tables written by ``Result.to_csv``/``to_parquet`` (``messages`` goes out as JSONL)."""

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from smnb.tables._columns import Records, as_records, audio_origin
-from smnb.tables._session import (
+from smnb.tables.columns import Records, as_records, audio_origin
+from smnb.tables.session import (
     AUDIO_SCHEMA,
     EVENTS_SCHEMA,
     MESSAGES_SCHEMA,
@@ -28,7 +28,7 @@ from smnb.tables._session import (
     events,
     messages,
 )
-from smnb.tables._transcripts import (
+from smnb.tables.transcripts import (
     PARTIALS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
     WORDS_SCHEMA,
@@ -36,7 +36,7 @@ from smnb.tables._transcripts import (
     transcripts,
     words,
 )
-from smnb.tables._utterances import (
+from smnb.tables.utterances import (
     UTTERANCES_SCHEMA,
     join_tokens,
     text,

@@ -29,7 +29,7 @@ import pandas as pd
 
 from smnb.protocol.messages import Message
 from smnb.recorder import RECEIVED, SENT, Record
-from smnb.tables._columns import (
+from smnb.tables.columns import (
     CAT,
     FLOAT,
     INT,
@@ -42,7 +42,7 @@ from smnb.tables._columns import (
     num,
     origin_or_nan,
 )
-from smnb.tables._transcripts import (
+from smnb.tables.transcripts import (
     FINAL,
     content_of,
     first_alternative,

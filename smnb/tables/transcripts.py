@@ -20,7 +20,7 @@ import pandas as pd
 
 from smnb.protocol.messages import Message
 from smnb.recorder import RECEIVED, Record
-from smnb.tables._columns import (
+from smnb.tables.columns import (
     BOOL,
     CAT,
     FLOAT,

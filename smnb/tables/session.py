@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from smnb.recorder import RECEIVED, SENT
-from smnb.tables._columns import (
+from smnb.tables.columns import (
     CAT,
     FLOAT,
     INT,
