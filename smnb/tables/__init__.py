@@ -12,6 +12,14 @@ audio frame, the moment sample 0 was (as if) spoken. ``received_s = t − t0``;
 ``latency_s = received_s − end_time``. Without audio, ``t0`` is undefined and
 every ``*_s`` column is NaN. See ``docs/architecture.md`` for the column lists.
 
+Modules: ``columns`` (dtypes, the one frame builder), ``session`` (messages,
+events, audio), ``transcripts`` (words, partials, transcripts), ``utterances``
+(utterances, text) and ``text`` (the one token/text model; pure Python, so the
+widgets and the CLI render with it too). The table functions are bound below,
+after their modules are imported, so ``smnb.tables.text``/``.transcripts``/
+``.utterances`` name the functions; import from the module paths
+(``from smnb.tables.text import join``) to reach a module.
+
 Never imports the transport (``smnb.session``, websockets, asyncio), widgets or plots.
 """
 
@@ -28,6 +36,7 @@ from smnb.tables.session import (
     events,
     messages,
 )
+from smnb.tables.text import join_tokens, word_delimiter
 from smnb.tables.transcripts import (
     PARTIALS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
@@ -36,13 +45,7 @@ from smnb.tables.transcripts import (
     transcripts,
     words,
 )
-from smnb.tables.utterances import (
-    UTTERANCES_SCHEMA,
-    join_tokens,
-    text,
-    utterances,
-    word_delimiter,
-)
+from smnb.tables.utterances import UTTERANCES_SCHEMA, text, utterances
 
 __all__ = [
     "SCHEMAS",

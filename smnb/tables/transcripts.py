@@ -36,6 +36,7 @@ from smnb.tables.columns import (
     origin_or_nan,
     relative,
 )
+from smnb.tables.text import content_of, first_alternative
 
 FINAL = "AddTranscript"
 PARTIAL = "AddPartialTranscript"
@@ -67,28 +68,6 @@ TRANSCRIPTS_SCHEMA = {
     "channel": CAT,
     "forced": BOOL,
 }
-
-
-def first_alternative(result: Message) -> Message:
-    """``alternatives[0]`` of a result, or an empty dict."""
-    alts = result.get("alternatives")
-    if isinstance(alts, list) and alts and isinstance(alts[0], dict):
-        return alts[0]
-    return {}
-
-
-def content_of(result: Message) -> str | None:
-    """The display text of a result: ``alternatives[0].content``.
-
-    An entity without alternatives falls back to its ``written_form`` words.
-    """
-    content = label(first_alternative(result).get("content"))
-    if content is None and result.get("type") == "entity":
-        forms = result.get("written_form")
-        if isinstance(forms, list):
-            parts = [first_alternative(f).get("content") for f in forms if isinstance(f, dict)]
-            content = " ".join(p for p in parts if isinstance(p, str) and p) or None
-    return content
 
 
 def result_channel(payload: Message, result: Message) -> str | None:

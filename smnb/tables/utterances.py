@@ -11,10 +11,8 @@ can be finalised late, in its own final after the words it follows, so a
 utterance of its channel; and ``EndOfUtterance`` often follows a final that
 already ended the sentence, so it is credited to that utterance.
 
-Text is joined like the legacy Speechmatics CLI (``adapters.join_tokens``):
-``previous`` punctuation sticks to the last token, ``next`` prefixes the next
-word, ``both`` glues its neighbours, ``none`` stands alone; tokens are joined
-with ``language_pack_info.word_delimiter``.
+Text is rendered by :mod:`smnb.tables.text` (the legacy Speechmatics CLI's
+joining, the session's word delimiter, ``"<channel> <speaker>: "`` prefixes).
 
 Pure functions of the records. Imports pandas/numpy; never the transport.
 """
@@ -28,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from smnb.protocol.messages import Message
-from smnb.recorder import RECEIVED, SENT, Record
+from smnb.recorder import RECEIVED, Record
 from smnb.tables.columns import (
     CAT,
     FLOAT,
@@ -42,13 +40,8 @@ from smnb.tables.columns import (
     num,
     origin_or_nan,
 )
-from smnb.tables.transcripts import (
-    FINAL,
-    content_of,
-    first_alternative,
-    result_channel,
-    results_of,
-)
+from smnb.tables.text import WORDLIKE, first_alternative, join_tokens, labelled, word_delimiter
+from smnb.tables.transcripts import FINAL, result_channel, results_of
 
 UTTERANCES_SCHEMA = {
     "utterance": INT,
@@ -62,9 +55,6 @@ UTTERANCES_SCHEMA = {
     "eou_received_s": FLOAT,
     "ended_by": CAT,
 }
-
-_WORDLIKE = frozenset({"word", "entity"})
-_NO_DELIMITER_LANGUAGES = frozenset({"ja", "cmn"})  # the legacy CLI's fallback
 
 
 @dataclass(slots=True)
@@ -117,7 +107,7 @@ def _group(recs: list[Record]) -> list[_Utterance]:
         for res in results_of(payload):
             ch = result_channel(payload, res)
             utt = current.get(ch)
-            if res.get("type") in _WORDLIKE:
+            if res.get("type") in WORDLIKE:
                 speaker = label(first_alternative(res).get("speaker"))
                 if utt is not None and utt.n_words and speaker != utt.speaker:
                     close(ch, "speaker")
@@ -141,56 +131,6 @@ def _group(recs: list[Record]) -> list[_Utterance]:
             if res.get("is_eos") is True:
                 close(ch, "eos")
     return out
-
-
-def join_tokens(tokens: list[Message], delimiter: str = " ") -> str:
-    """Join result items into text the way the legacy CLI does (see module doc)."""
-    contents: list[str] = []
-    pending = ""  # punctuation waiting to prefix the next word
-    for token in tokens:
-        content = content_of(token)
-        if not content:  # nothing to show: no stray delimiters either
-            continue
-        kind = token.get("type")
-        if kind in _WORDLIKE:
-            contents.append(pending + content)
-            pending = ""
-            continue
-        attaches = token.get("attaches_to", "previous")
-        if attaches == "next":
-            pending += content
-        elif attaches == "none":
-            contents.append(content)
-        elif attaches == "both":
-            pending = (contents.pop() if contents else "") + pending + content
-        elif contents:  # previous (the default)
-            contents[-1] += content
-        else:  # nothing to attach to: keep the mark rather than drop it
-            contents.append(content)
-    if pending:
-        contents.append(pending)
-    return delimiter.join(contents)
-
-
-def word_delimiter(records: Records) -> str:
-    """``language_pack_info.word_delimiter`` from ``RecognitionStarted``.
-
-    Falls back like the legacy CLI: ``""`` for ``ja``/``cmn``, otherwise ``" "``.
-    """
-    language = None
-    for rec in as_records(records):
-        payload = rec.payload
-        if not isinstance(payload, dict):
-            continue
-        if rec.direction == RECEIVED and rec.type == "RecognitionStarted":
-            info = payload.get("language_pack_info")
-            if isinstance(info, dict) and isinstance(info.get("word_delimiter"), str):
-                return str(info["word_delimiter"])
-        elif rec.direction == SENT and rec.type == "StartRecognition":
-            config = payload.get("transcription_config")
-            if isinstance(config, dict):
-                language = config.get("language")
-    return "" if language in _NO_DELIMITER_LANGUAGES else " "
 
 
 def utterances(records: Records) -> pd.DataFrame:
@@ -251,10 +191,8 @@ def text(records: Records) -> str:
         previous = utt
     out = []
     for channel, speaker, parts in lines:
-        prefix = " ".join(
-            p for p in (channel if multichannel else None, speaker if diarized else None) if p
-        )
         body = delimiter.join(p for p in parts if p)
         if body:
-            out.append(f"{prefix}: {body}" if prefix else body)
+            shown_channel = channel if multichannel else None
+            out.append(labelled(body, shown_channel, speaker if diarized else None))
     return "\n".join(out)
