@@ -33,7 +33,7 @@ import ipywidgets
 
 from smnb.clock import Clock
 from smnb.recorder import Record, Recorder
-from smnb.widgets._state import (
+from smnb.widgets.state import (
     TranscriptState,
     render_status_html,
     render_transcript_html,

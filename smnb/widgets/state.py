@@ -4,8 +4,10 @@
 time, into finalized tokens, the current partial per channel and the status
 counters (audio seconds sent, messages received, latency of the last final).
 :func:`render_transcript_html` and :func:`render_status_html` turn it into the
-HTML strings the widgets display. Nothing here touches ipywidgets, so the logic
-is unit-tested without a front end and the widget layer stays a thin shell.
+HTML strings the widgets display. Tokens, joining, the word delimiter and
+speaker turns are :mod:`smnb.tables.text`'s, the same model the tables and the
+CLI render with. Nothing here touches ipywidgets, so the logic is unit-tested
+without a front end and the widget layer stays a thin shell.
 
 Must not import: ipywidgets, anywidget, asyncio, websockets, smnb.session, pandas.
 """
@@ -17,21 +19,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smnb.recorder import META, RECEIVED, SENT, Record
+from smnb.tables.text import (
+    DEFAULT_DELIMITER,
+    Token,
+    announced_delimiter,
+    delimiter_for,
+    join,
+    requested_language,
+    tokens_of,
+    turns,
+)
 
 PARTIAL_COLOR = "#8a8a8a"
 """Grey for the provisional text (readable on light and dark themes)."""
-
-
-@dataclass(slots=True)
-class Token:
-    """One displayed word or punctuation mark."""
-
-    content: str
-    start_time: float
-    end_time: float
-    speaker: str | None = None
-    glue_prev: bool = False  # punctuation that attaches to the previous word
-    glue_next: bool = False
 
 
 @dataclass
@@ -55,6 +55,7 @@ class TranscriptState:
     warning: str | None = None
     t0: float | None = None  # audio clock origin: when sample 0 was (as if) spoken
     pace: str | None = None  # from the Session note: "realtime", "live", "fast", …
+    delimiter: str = DEFAULT_DELIMITER  # the session's word delimiter
     last_i: int = -1
 
     # --- folding records ------------------------------------------------------
@@ -81,6 +82,7 @@ class TranscriptState:
                     self.t0 = scheduled - record.audio_end
         elif record.type == "StartRecognition":
             self.phase = "connecting"
+            self.delimiter = delimiter_for(requested_language(record.payload or {}))
         elif record.type == "EndOfStream" and self.phase == "streaming":
             self.phase = "ending"
 
@@ -111,9 +113,10 @@ class TranscriptState:
         if kind == "RecognitionStarted":
             if self.phase in ("idle", "connecting"):
                 self.phase = "streaming"
+            self.delimiter = announced_delimiter(msg) or self.delimiter
         elif kind == "AddPartialTranscript":
             self.n_partials += 1
-            self.partials[channel] = _tokens(msg)
+            self.partials[channel] = tokens_of(msg)
         elif kind == "AddTranscript":
             self._apply_final(msg, channel, record.t)
         elif kind == "Warning":
@@ -130,14 +133,15 @@ class TranscriptState:
 
     def _apply_final(self, msg: dict[str, Any], channel: str | None, t: float) -> None:
         self.n_finals += 1
-        tokens = _tokens(msg)
+        tokens = tokens_of(msg)
         if not tokens:
             return
         self.finals.setdefault(channel, []).extend(tokens)
-        end = max(tok.end_time for tok in tokens)
+        end = max(_end(tok) for tok in tokens)
         # The final supersedes the partial words it covers; keep the provisional tail.
-        self.partials[channel] = [p for p in self.partials.get(channel, []) if p.start_time >= end]
-        words_end = [tok.end_time for tok in tokens if not tok.glue_prev] or [end]
+        partials = self.partials.get(channel, [])
+        self.partials[channel] = [p for p in partials if _start(p) >= end]
+        words_end = [_end(tok) for tok in tokens if not tok.glue_prev] or [end]
         if self.t0 is not None:
             self.last_final_latency = (t - self.t0) - max(words_end)
 
@@ -161,12 +165,14 @@ class TranscriptState:
     def final_text(self, channel: str | None = None) -> str:
         """The finalized text of one channel (all channels, joined, when None)."""
         keys = [channel] if channel is not None else list(self.finals)
-        return " ".join(t for t in (join_tokens(self.finals.get(k, [])) for k in keys) if t)
+        texts = (join(self.finals.get(k, []), self.delimiter) for k in keys)
+        return " ".join(t for t in texts if t)
 
     def partial_text(self, channel: str | None = None) -> str:
         """The current partial of one channel (all channels, joined, when None)."""
         keys = [channel] if channel is not None else list(self.partials)
-        return " ".join(t for t in (join_tokens(self.partials.get(k, [])) for k in keys) if t)
+        texts = (join(self.partials.get(k, []), self.delimiter) for k in keys)
+        return " ".join(t for t in texts if t)
 
     @property
     def finished(self) -> bool:
@@ -183,57 +189,15 @@ def _channel_of(msg: dict[str, Any], record: Record) -> str | None:
     return str(channel) if channel is not None else None
 
 
-def _tokens(msg: dict[str, Any]) -> list[Token]:
-    tokens = []
-    for item in msg.get("results") or []:
-        if not isinstance(item, dict):
-            continue
-        alternatives = item.get("alternatives") or [{}]
-        best = alternatives[0] if isinstance(alternatives[0], dict) else {}
-        content = str(best.get("content", ""))
-        if not content:
-            continue
-        is_punct = item.get("type") == "punctuation"
-        attaches = item.get("attaches_to") or ("previous" if is_punct else "none")
-        speaker = best.get("speaker")
-        tokens.append(
-            Token(
-                content=content,
-                start_time=float(item.get("start_time", 0.0)),
-                end_time=float(item.get("end_time", 0.0)),
-                speaker=str(speaker) if speaker is not None else None,
-                glue_prev=attaches in ("previous", "both"),
-                glue_next=attaches in ("next", "both"),
-            )
-        )
-    return tokens
+def _start(tok: Token) -> float:
+    return tok.start_time if tok.start_time is not None else 0.0  # untimed: at the start
 
 
-def join_tokens(tokens: list[Token]) -> str:
-    """Words separated by spaces, punctuation attached where it says it attaches."""
-    out: list[str] = []
-    glue = True  # no space before the first token
-    for tok in tokens:
-        if not (glue or tok.glue_prev):
-            out.append(" ")
-        out.append(tok.content)
-        glue = tok.glue_next
-    return "".join(out)
+def _end(tok: Token) -> float:
+    return tok.end_time if tok.end_time is not None else 0.0
 
 
 # --- rendering ------------------------------------------------------------------
-
-
-def _turns(tokens: list[Token]) -> list[tuple[str | None, list[Token]]]:
-    """Consecutive runs of tokens by the same speaker (punctuation joins the run)."""
-    turns: list[tuple[str | None, list[Token]]] = []
-    for tok in tokens:
-        speaker = tok.speaker
-        if turns and (speaker is None or tok.glue_prev or speaker == turns[-1][0]):
-            turns[-1][1].append(tok)
-        else:
-            turns.append((speaker, [tok]))
-    return turns
 
 
 def _label(text: str) -> str:
@@ -255,8 +219,8 @@ def _channel_html(state: TranscriptState, channel: str | None, max_chars: int) -
         finals = finals[keep:]
         parts.append('<span class="smnb-cut">… </span>')
     last_speaker: str | None = None
-    for speaker, tokens in _turns(finals):
-        text = join_tokens(tokens)
+    for speaker, tokens in turns(finals):
+        text = join(tokens, state.delimiter)
         if diarized:
             parts.append("<br>" if parts else "")
             parts.append(_label(speaker or "UU"))
@@ -265,13 +229,13 @@ def _channel_html(state: TranscriptState, channel: str | None, max_chars: int) -
         parts.append(f'<span class="smnb-final">{html.escape(text)}</span>')
         last_speaker = speaker
     if partial:
-        text = join_tokens(partial)
+        text = join(partial, state.delimiter)
         speaker = partial[0].speaker
         if diarized and speaker != last_speaker:
             parts.append("<br>" if parts else "")
             parts.append(_label(speaker or "UU"))
         elif parts and not partial[0].glue_prev:
-            parts.append(" ")
+            parts.append(state.delimiter)
         parts.append(
             f'<span class="smnb-partial" style="color:{PARTIAL_COLOR}">{html.escape(text)}</span>'
         )
