@@ -241,26 +241,35 @@ class _JsonPrinter:
 
 
 class _LiveLine:
-    """The running transcript (finals + current partial) on one stderr line."""
+    """The running transcript (finals + current partial) on one stderr line.
+
+    Rendered from the result tokens with :mod:`smnb.tables.text`, like the tables
+    and the live widget (imported here: pandas is loaded by the time it runs).
+    """
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.finals = ""
+        self.finals: list[Any] = []  # the newest final tokens (enough to fill the line)
+        self.delimiter = " "  # until RecognitionStarted says otherwise
         self.width = max(20, shutil.get_terminal_size().columns - 1)
 
     def __call__(self, record: Record) -> None:
+        from smnb.tables.text import announced_delimiter, join, tokens_of
+
         if record.direction != RECEIVED or record.payload is None:
             return
         kind = record.type
+        if kind == "RecognitionStarted":
+            self.delimiter = announced_delimiter(record.payload) or self.delimiter
         if kind not in ("AddTranscript", "AddPartialTranscript"):
             return
-        text = str(record.payload.get("metadata", {}).get("transcript", ""))
-        partial = ""
+        tokens = tokens_of(record.payload)
+        partial = []
         if kind == "AddTranscript":
-            self.finals += text
+            self.finals = (self.finals + tokens)[-self.width :]
         else:
-            partial = text
-        line = (self.finals + partial)[-self.width :]
+            partial = tokens
+        line = join(self.finals + partial, self.delimiter)[-self.width :]
         self.stream.write("\r\x1b[K" + line)
         self.stream.flush()
 
