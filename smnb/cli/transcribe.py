@@ -260,7 +260,8 @@ class _LiveLine:
             return
         kind = record.type
         if kind == "RecognitionStarted":
-            self.delimiter = announced_delimiter(record.payload) or self.delimiter
+            announced = announced_delimiter(record.payload)
+            self.delimiter = self.delimiter if announced is None else announced
         if kind not in ("AddTranscript", "AddPartialTranscript"):
             return
         tokens = tokens_of(record.payload)

@@ -113,7 +113,8 @@ class TranscriptState:
         if kind == "RecognitionStarted":
             if self.phase in ("idle", "connecting"):
                 self.phase = "streaming"
-            self.delimiter = announced_delimiter(msg) or self.delimiter
+            announced = announced_delimiter(msg)
+            self.delimiter = self.delimiter if announced is None else announced
         elif kind == "AddPartialTranscript":
             self.n_partials += 1
             self.partials[channel] = tokens_of(msg)

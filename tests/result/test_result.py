@@ -18,7 +18,7 @@ from smnb.exceptions import ServerError
 from smnb.recorder import Record, Recorder, read_jsonl
 from smnb.result import Result
 from tests.support.results import TABLES, loaded, loaded_from
-from tests.table_sessions import Session, fixture, rerecord, transcript, word
+from tests.support.table_sessions import Session, fixture, rerecord, transcript, word
 
 # --- facts --------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 from smnb.clock import ManualClock
 from smnb.recorder import Record, Recorder
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def fixture(name: str) -> Path:
@@ -146,3 +146,10 @@ def rerecord(recorder: Recorder, rec: Record) -> None:
         recorder.record_sent(rec.payload, t=rec.t)
     else:
         recorder.record_meta(rec.type, rec.payload)
+
+
+def values(series: Any) -> list[object]:
+    """Plain Python values of a pandas Series with every missing marker as None."""
+    import pandas as pd
+
+    return [None if pd.isna(v) else v for v in series.astype(object)]
