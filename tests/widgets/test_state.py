@@ -1,0 +1,79 @@
+"""TranscriptState and its renderers, fed records directly (no widget, no front end)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smnb.clock import ManualClock
+from smnb.recorder import Recorder
+from smnb.widgets.state import TranscriptState, render_transcript_html, status_text
+from tests.support.table_sessions import punct, transcript, word
+
+
+def fold(rec: Recorder) -> TranscriptState:
+    state = TranscriptState()
+    for record in rec.snapshot():
+        state.apply(record)
+    return state
+
+
+def session(language: str = "en") -> tuple[Recorder, ManualClock]:
+    clock = ManualClock()
+    rec = Recorder(clock)
+    rec.record_meta("Session", {"url": "ws://127.0.0.1/v2", "pace": "realtime"})
+    config: dict[str, Any] = {"language": language}
+    rec.record_sent({"message": "StartRecognition", "transcription_config": config})
+    return rec, clock
+
+
+def test_a_final_supersedes_the_partial_words_it_covers_and_measures_latency() -> None:
+    rec, clock = session()
+    rec.record_received({"message": "RecognitionStarted", "id": "x"}, t=0.0)
+    clock.set(1.0)
+    rec.record_audio(1, 3200, 0.0, 1.0, scheduled_t=1.0, t=1.0)  # t0 = 0
+    partial = transcript("partial", 0, 1.5, [word("hello", 0, 0.5), word("word", 1.0, 1.5)])
+    rec.record_received(partial, t=1.25)
+    rec.record_received(transcript("final", 0, 1, [word("hello", 0, 0.5), punct(".", 0.75)]), t=1.5)
+    state = fold(rec)
+    assert state.final_text() == "hello."
+    assert state.partial_text() == "word"  # the provisional tail after the final's end
+    assert state.last_final_latency == 1.0  # 1.5 s received − 0.5 s end of the last word
+    assert (state.phase, state.n_partials, state.n_finals) == ("streaming", 1, 1)
+    html = render_transcript_html(state)
+    assert '<span class="smnb-final">hello.</span>' in html and ">word</span>" in html
+
+
+def test_the_language_sets_the_delimiter_until_the_server_announces_one() -> None:
+    rec, _ = session(language="ja")
+    rec.record_received(transcript("final", 0, 1, [word("今日", 0, 0.5), word("は", 0.5, 1)]), t=1)
+    assert fold(rec).final_text() == "今日は"
+    pack = {"message": "RecognitionStarted", "language_pack_info": {"word_delimiter": "_"}}
+    rec.record_received(pack, t=1.5)
+    assert fold(rec).final_text() == "今日_は"
+
+
+def test_untimed_or_malformed_items_do_not_break_the_view() -> None:
+    rec, _ = session()
+    odd = {
+        "message": "AddTranscript",
+        "results": [
+            {"type": "word", "start_time": "soon", "alternatives": [{"content": "a"}]},
+            "not a result",
+            {"type": "word", "alternatives": []},
+        ],
+    }
+    rec.record_received(odd, t=1.0)
+    state = fold(rec)
+    assert state.final_text() == "a" and state.last_final_latency is None
+
+
+def test_errors_and_the_end_of_the_transcript_set_the_phase() -> None:
+    rec, _ = session()
+    rec.record_received({"message": "RecognitionStarted", "id": "x"}, t=0.0)
+    rec.record_received({"message": "Warning", "type": "duration_limit_exceeded"}, t=0.5)
+    state = fold(rec)
+    assert "warning duration_limit_exceeded" in status_text(state)
+    rec.record_received({"message": "Error", "type": "invalid_audio", "reason": "bad"}, t=1.0)
+    state = fold(rec)
+    assert (state.phase, state.error, state.finished) == ("error", "invalid_audio: bad", True)
+    assert "error invalid_audio: bad" in status_text(state)
