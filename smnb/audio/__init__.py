@@ -1,7 +1,9 @@
 """Audio for the client: decoding, sources, and real-time pacing.
 
 - :mod:`smnb.audio.decode`: files and arrays → int16 PCM (soundfile, PyAV, soxr).
-- :mod:`smnb.audio.sources`: the :class:`AudioSource` contract and the built-in sources.
+- :mod:`smnb.audio.sources`: the :class:`AudioSource` contract and the file/array/stream sources.
+- :mod:`smnb.audio.live`: :class:`LiveSource`, the thread-fed base of both microphones.
+- :mod:`smnb.audio.mic`: the local microphone (sounddevice, imported lazily).
 - :mod:`smnb.audio.resolve`: :func:`open_source` turns a user's ``source`` into a source.
 - :mod:`smnb.audio.pacing`: absolute real-time deadlines and the unacknowledged window.
 

@@ -1,7 +1,7 @@
 """Audio sources: the one interface the transport reads audio from.
 
 The contract (also in ``docs/architecture.md``) is small so that anything can
-be a source: files and arrays here, the local microphone in :mod:`smnb.mic`,
+be a source: files and arrays here, the local microphone in :mod:`smnb.audio.mic`,
 the browser microphone in :mod:`smnb.widgets`. A source is any object with
 
 ``audio_format``

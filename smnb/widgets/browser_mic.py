@@ -9,10 +9,10 @@ docs/architecture.md (``live=True``), so the session API streams it like any
 other source.
 
 Threading: comm handlers run on a kernel "subshell" thread under JupyterLab
->= 4.4 with ipykernel 7 (on the main thread elsewhere). The handler never
-touches asyncio objects directly: it hands each chunk to the session loop with
-``loop.call_soon_threadsafe``; chunks arriving before the session starts are
-kept and delivered first.
+>= 4.4 with ipykernel 7 (on the main thread elsewhere). The handler feeds each
+chunk to :class:`~smnb.audio.live.LiveSource` (the same hand-over as the local
+microphone), which schedules it on the session loop; chunks arriving before the
+session starts are kept and delivered first.
 
 Must not import: smnb.session, websockets.
 """
@@ -20,17 +20,15 @@ Must not import: smnb.session, websockets.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
-from smnb.audio.sources import Chunk
+from smnb.audio.live import LiveSource
 from smnb.clock import Clock, monotonic
 
 logger = logging.getLogger(__name__)
@@ -42,8 +40,6 @@ NO_AUDIO_MESSAGE = (
     "A headless run (nbclient, nbconvert, CI) has no browser, so no audio arrives there; "
     "the rest of the notebook still runs."
 )
-
-_END = object()
 
 
 class BrowserMic(anywidget.AnyWidget):
@@ -149,7 +145,7 @@ class BrowserMic(anywidget.AnyWidget):
         with self._lock:
             old, self._source = self._source, source
         if old is not None and old is not source:
-            old._end_threadsafe()
+            old.end_soon(0.0)
 
     def _detach(self, source: BrowserMicSource) -> None:
         with self._lock:
@@ -157,7 +153,7 @@ class BrowserMic(anywidget.AnyWidget):
                 self._source = None
 
 
-class BrowserMicSource:
+class BrowserMicSource(LiveSource):
     """The AudioSource of a :class:`BrowserMic`: 16 kHz mono ``pcm_s16le``, live.
 
     Args:
@@ -169,8 +165,6 @@ class BrowserMicSource:
         clock: monotonic seconds for ``Chunk.captured_t``.
     """
 
-    live = True
-
     def __init__(
         self,
         mic: BrowserMic,
@@ -179,122 +173,53 @@ class BrowserMicSource:
         stop_grace: float = 2.0,
         clock: Clock = monotonic,
     ) -> None:
+        super().__init__(
+            sample_rate=int(mic.sample_rate),
+            chunk_seconds=mic.chunk_ms / 1000,
+            name="browser microphone",
+            clock=clock,
+        )
         self.mic = mic
-        self.sample_rate = int(mic.sample_rate)
-        self.chunk_seconds = mic.chunk_ms / 1000
-        self.audio_format = {
-            "type": "raw",
-            "encoding": "pcm_s16le",
-            "sample_rate": self.sample_rate,
-        }
         self.no_audio_timeout = no_audio_timeout
         self.stop_grace = stop_grace
-        self.name = "browser microphone"
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[Any] | None = None
-        self._pending: list[Any] = []
-        self._stopped = False
-        self._got_audio = False
+        self._timer: asyncio.TimerHandle | None = None
         mic._attach(self)
 
     # --- called from the widget's comm handler (any thread) ---------------------
 
     def _deliver(self, kind: str, content: dict[str, Any], data: bytes | None) -> None:
         if kind == "audio" and data:
-            item: Any = (data, self._clock())
+            self.feed(data)
         elif kind in ("stopped", "error"):
-            item = _END
-        else:
-            return
-        with self._lock:
-            loop, queue = self._loop, self._queue
-            if loop is None or queue is None:
-                self._pending.append(item)  # the session has not started consuming yet
-                return
-        try:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
-        except RuntimeError:  # the session loop is gone: nobody is listening any more
-            logger.debug("browser mic audio after the session ended was dropped")
+            self.finish()
 
-    # --- the AudioSource contract ----------------------------------------------
+    # --- around LiveSource.chunks(): the no-audio timer, the widget's state -----
 
-    async def chunks(self) -> AsyncIterator[Chunk]:
-        """Yield the browser's audio as it arrives, until Stop (in the widget or here)."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        with self._lock:
-            for item in self._pending:
-                queue.put_nowait(item)
-            self._pending.clear()
-            self._loop, self._queue = loop, queue
-            if self._stopped:
-                queue.put_nowait(_END)
-        timer = None
+    def _open(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.no_audio_timeout is not None:
-            timer = loop.call_later(self.no_audio_timeout, self._no_audio)
-        samples = 0
-        try:
-            while True:
-                item = await queue.get()
-                if item is _END:
-                    break
-                data, captured = item
-                self._got_audio = True
-                n = len(data) // 2
-                yield Chunk(
-                    data,
-                    samples / self.sample_rate,
-                    (samples + n) / self.sample_rate,
-                    captured_t=captured,
-                )
-                samples += n
-        finally:
-            if timer is not None:
-                timer.cancel()
-            self.mic._detach(self)
-            if self.mic.recording and self.mic._source is None:
-                self.mic.stop()
-            if self._got_audio:
-                self.mic.message = "This session has ended; run the cell again to record more."
+            self._timer = loop.call_later(self.no_audio_timeout, self._no_audio)
+
+    def _close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self.mic._detach(self)
+        if self.mic.recording and self.mic._source is None:
+            self.mic.stop()
+        if self.chunks_delivered:
+            self.mic.message = "This session has ended; run the cell again to record more."
 
     def _no_audio(self) -> None:
-        if not self._got_audio:
+        if not self.chunks_delivered:
             self.mic.message = NO_AUDIO_MESSAGE
-            self._end_now()
+            self.end_now()
 
     def stop(self) -> None:
         """End the stream gracefully (thread-safe): the browser flushes, then EndOfStream."""
-        with self._lock:
-            self._stopped = True
-            loop, queue = self._loop, self._queue
-        if loop is None or queue is None:
-            return  # chunks() will end at once when it starts
-        if self.mic.recording:
+        if self.started and self.mic.recording:
             self.mic.stop()  # the browser sends its last samples, then "stopped" ends us
-            delay = self.stop_grace
+            self.end_soon(self.stop_grace)
         else:
-            delay = 0.0
-        with contextlib.suppress(RuntimeError):  # loop closed: the stream is over already
-            loop.call_soon_threadsafe(loop.call_later, delay, queue.put_nowait, _END)
-
-    def _end_now(self) -> None:
-        """End the stream at once (on the session loop)."""
-        with self._lock:
-            self._stopped = True
-            queue = self._queue
-        if queue is not None:
-            queue.put_nowait(_END)
-
-    def _end_threadsafe(self) -> None:
-        """End the stream at once, from any thread (the widget now feeds another source)."""
-        with self._lock:
-            self._stopped = True
-            loop, queue = self._loop, self._queue
-        if loop is not None and queue is not None:
-            with contextlib.suppress(RuntimeError):  # loop closed: the stream is over already
-                loop.call_soon_threadsafe(queue.put_nowait, _END)
+            self.end_soon(0.0)
 
     def __repr__(self) -> str:
         return f"<BrowserMicSource {self.sample_rate} Hz, {self.mic.seconds_received:.1f} s>"

@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 
-import smnb.mic
+import smnb.audio.mic
+from smnb.audio.mic import Microphone, list_devices
 from smnb.audio.sources import AudioSource
 from smnb.exceptions import DeviceError
-from smnb.mic import Microphone, list_devices
 
-SAMPLES = Path(smnb.mic.__file__).parent / "samples"
+SAMPLES = Path(smnb.audio.mic.__file__).parents[1] / "samples"
 
 
 # --- a fake sounddevice -----------------------------------------------------------
@@ -112,7 +112,7 @@ def test_missing_portaudio_is_a_device_error(monkeypatch: pytest.MonkeyPatch) ->
     def broken(name: str) -> Any:
         raise OSError("PortAudio library not found")
 
-    monkeypatch.setattr(smnb.mic.importlib, "import_module", broken)
+    monkeypatch.setattr(smnb.audio.mic.importlib, "import_module", broken)
     with pytest.raises(DeviceError, match="libportaudio2") as info:
         list_devices()
     assert "PortAudio library not found" in str(info.value)

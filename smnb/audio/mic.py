@@ -12,8 +12,8 @@ package, a missing PortAudio library or the absence of any input device raise
 microphone is created rather than mid-session.
 
 Threading: PortAudio calls the capture callback on its own thread; the
-callback only copies the block and hands it to the session loop with
-``loop.call_soon_threadsafe``.
+callback only copies the block and feeds it to :class:`~smnb.audio.live.LiveSource`,
+which hands it to the session loop.
 
 Must not import: ipywidgets, anywidget, pandas, websockets, smnb.session.
 """
@@ -21,20 +21,15 @@ Must not import: ipywidgets, anywidget, pandas, websockets, smnb.session.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import logging
-import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
-from smnb.audio.sources import Chunk
+from smnb.audio.live import LiveSource
 from smnb.clock import Clock, monotonic
 from smnb.exceptions import DeviceError
 
 logger = logging.getLogger(__name__)
-
-_END = object()
 
 INSTALL_HINT = "install it with `pip install 'smnb[mic]'` (or `pip install sounddevice`)"
 PORTAUDIO_HINT = (
@@ -78,7 +73,7 @@ def list_devices() -> list[dict[str, Any]]:
     return devices
 
 
-class Microphone:
+class Microphone(LiveSource):
     """A local microphone as a live AudioSource.
 
     Args:
@@ -94,8 +89,6 @@ class Microphone:
             rejects every usable setting.
     """
 
-    live = True
-
     def __init__(
         self,
         device: int | str | None = None,
@@ -107,22 +100,16 @@ class Microphone:
     ) -> None:
         self._sd = _sounddevice()
         self.device = device
-        self.chunk_seconds = chunk_seconds
-        self.max_seconds = max_seconds
-        self._clock = clock
-        self.device_name, self.sample_rate = self._check_device(sample_rate)
-        self.audio_format: dict[str, Any] = {
-            "type": "raw",
-            "encoding": "pcm_s16le",
-            "sample_rate": self.sample_rate,
-        }
-        self.name = f"microphone {self.device_name!r}"
+        self.device_name, rate = self._check_device(sample_rate)
+        super().__init__(
+            sample_rate=rate,
+            chunk_seconds=chunk_seconds,
+            max_seconds=max_seconds,
+            name=f"microphone {self.device_name!r}",
+            clock=clock,
+        )
         self.overflows = 0
-        self.seconds_captured = 0.0
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.Queue[Any] | None = None
-        self._stopped = False
+        self._stream: Any = None
 
     def _check_device(self, sample_rate: int) -> tuple[str, int]:
         sd = self._sd
@@ -146,30 +133,19 @@ class Microphone:
             return name, rate
         raise DeviceError(f"microphone {name!r} cannot capture 16-bit mono audio")
 
-    # --- the AudioSource contract -------------------------------------------
+    # --- the capture around LiveSource.chunks() ---------------------------------
 
-    async def chunks(self) -> AsyncIterator[Chunk]:
-        """Capture and yield chunks until :meth:`stop` or ``max_seconds``."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        with self._lock:
-            self._loop, self._queue = loop, queue
-            if self._stopped:
-                return
-        blocksize = max(1, round(self.sample_rate * self.chunk_seconds))
-
+    def _open(self, loop: asyncio.AbstractEventLoop) -> None:
         def callback(indata: Any, frames: int, time_info: Any, status: Any) -> None:
             # PortAudio's thread: copy the block, hand it over, return quickly.
             if status:
                 self.overflows += 1
-            item = (bytes(indata), self._clock())
-            with contextlib.suppress(RuntimeError):  # the loop closed under us
-                loop.call_soon_threadsafe(queue.put_nowait, item)
+            self.feed(bytes(indata), self._clock())
 
         try:
             stream = self._sd.RawInputStream(
                 samplerate=self.sample_rate,
-                blocksize=blocksize,
+                blocksize=max(1, round(self.sample_rate * self.chunk_seconds)),
                 device=self.device,
                 channels=1,
                 dtype="int16",
@@ -178,40 +154,15 @@ class Microphone:
             stream.start()
         except Exception as exc:
             raise DeviceError(f"cannot open {self.name}: {exc}. {REMOTE_HINT}") from exc
-        limit = None if self.max_seconds is None else round(self.max_seconds * self.sample_rate)
-        samples = 0
-        try:
-            while limit is None or samples < limit:
-                item = await queue.get()
-                if item is _END:
-                    break
-                data, captured = item
-                n = len(data) // 2
-                if limit is not None and samples + n > limit:
-                    n = limit - samples
-                    data = data[: 2 * n]
-                yield Chunk(
-                    data,
-                    samples / self.sample_rate,
-                    (samples + n) / self.sample_rate,
-                    captured_t=captured,
-                )
-                samples += n
-                self.seconds_captured = samples / self.sample_rate
-        finally:
+        self._stream = stream
+
+    def _close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
             # abort, not stop: stop() waits for PortAudio buffers that a silent or
             # stalled device may never fill; audio after the stop is not wanted anyway.
             stream.abort()
             stream.close()
-
-    def stop(self) -> None:
-        """End the stream gracefully (thread-safe); blocks already captured are still sent."""
-        with self._lock:
-            self._stopped = True
-            loop, queue = self._loop, self._queue
-        if loop is not None and queue is not None:
-            with contextlib.suppress(RuntimeError):  # loop closed: the stream is over already
-                loop.call_soon_threadsafe(queue.put_nowait, _END)
 
     def __repr__(self) -> str:
         return f"<Microphone {self.device_name!r} {self.sample_rate} Hz>"
