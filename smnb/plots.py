@@ -28,7 +28,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from smnb.metrics.session import SessionMetrics
-from smnb.metrics.stats import percentile
+from smnb.metrics.stats import quantile
 from smnb.metrics.tracks import Tracks
 
 MAX_WORD_LABELS = 40
@@ -132,7 +132,7 @@ def latency_box(
         if isinstance(bound, int | float) and math.isfinite(bound):
             ax.hlines(float(bound), pos - 0.35, pos + 0.35, colors="tab:red", linestyles="--")
         if values.size:
-            p95 = percentile(values, 95)
+            p95 = quantile(values, 0.95)
             ax.plot([pos], [p95], marker="v", color="black", ls="none")
     ax.set_xticks(range(1, len(settings) + 1))
     ax.set_xticklabels([_label(keys, key) for key, _, _ in settings], rotation=0)

@@ -26,7 +26,7 @@ import smnb.sweep_runner
 from smnb.exceptions import AudioError, ConfigError
 from smnb.experiment import FAILED, OK, SessionOutcome, SessionSpec, SweepResult, result_of
 from smnb.experiment.plan import grid, labels, plan, slug, split_fields
-from smnb.metrics import Reference
+from smnb.metrics import Reference, normalise
 from smnb.result import Result
 from smnb.sweep_runner import asweep, sweep
 from tests.metrics.builder import SessionLog
@@ -181,7 +181,7 @@ async def test_saved_directory_and_offline_recompute(clips: list[Path], tmp_path
     digest = hashlib.sha256(clips[0].read_bytes()).hexdigest()
     assert manifest["files"][CLIPS[0]]["sha256"] == digest
     assert manifest["seeds"] == {"order": 3, "bootstrap": 0}
-    assert manifest["normaliser"] == {"name": "smnb-en", "version": "1"}
+    assert manifest["normaliser"] == normalise.describe()
     assert manifest["swept"] == {"max_delay": [1, 2]}
     assert {"smnb", "python", "numpy", "pandas"} <= set(manifest["versions"])
     latency_rows = sum(1 for _ in (out / "latency.csv").open()) - 1

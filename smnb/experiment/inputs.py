@@ -6,7 +6,7 @@ switched off with ``references=False``.
 
 The manifest says what was run and with what, so a reader can judge and repeat it:
 settings, seeds, audio SHA-256, versions of smnb/python/numpy/pandas/jiwer/matplotlib,
-the normaliser, the percentile method and the server URL (credentials removed).
+the normaliser, the quantile method and the server URL (credentials removed).
 
 Must not import asyncio, websockets, smnb.session.
 """
@@ -25,7 +25,7 @@ from smnb._version import __version__
 from smnb.experiment.plan import SessionSpec, sha256
 from smnb.metrics import normalise
 from smnb.metrics.reference import Reference
-from smnb.metrics.stats import PERCENTILE_METHOD
+from smnb.metrics.stats import QUANTILE_METHOD
 from smnb.metrics.summary import BOUND_OVERHEAD_S
 from smnb.recorder.sanitize import redact_url
 
@@ -138,7 +138,7 @@ def manifest(
         "order": "block-randomised per repeat, random.Random(seed).shuffle",
         "seeds": {"order": seed, "bootstrap": bootstrap_seed},
         "statistics": {
-            "percentile_method": PERCENTILE_METHOD,
+            "quantile_method": QUANTILE_METHOD,
             "bootstrap": "percentile, resampling files",
             "bootstrap_seed": bootstrap_seed,
             "n_resamples": n_resamples,

@@ -10,7 +10,7 @@ transcripts/timings): nothing talks to a server, and the layer test forbids impo
 * :class:`Reference` — reference text and word timings (``<audio>.txt``,
   ``<audio>.words.json``).
 * :mod:`~smnb.metrics.normalise` — the pinned text normaliser (name + version recorded).
-* :mod:`~smnb.metrics.stats` — percentiles (numpy ``linear``) and the file bootstrap.
+* :mod:`~smnb.metrics.stats` — quantiles (``q`` in 0–1, numpy ``linear``) and the file bootstrap.
 
 Definitions are in each module's docstring and in ``docs/experiments.md``.
 """
@@ -22,14 +22,14 @@ from smnb.metrics.latency import LATENCY_COLUMNS
 from smnb.metrics.reference import Reference, RefWord, align
 from smnb.metrics.session import SessionMetrics, analyse
 from smnb.metrics.stability import DEFAULT_LAGS, displayed_errors, stability
-from smnb.metrics.stats import PERCENTILE_METHOD, bootstrap_ci, bootstrap_ratio_ci, percentile
+from smnb.metrics.stats import QUANTILE_METHOD, bootstrap_ci, bootstrap_ratio_ci, quantile
 from smnb.metrics.summary import Tables, displayed_wer, summarise, tabulate
 from smnb.metrics.tracks import Tracks, build_tracks, prefix_align
 
 __all__ = [
     "DEFAULT_LAGS",
     "LATENCY_COLUMNS",
-    "PERCENTILE_METHOD",
+    "QUANTILE_METHOD",
     "RefWord",
     "Reference",
     "Score",
@@ -43,9 +43,9 @@ __all__ = [
     "build_tracks",
     "displayed_errors",
     "displayed_wer",
-    "percentile",
     "pooled",
     "prefix_align",
+    "quantile",
     "score",
     "score_words",
     "stability",

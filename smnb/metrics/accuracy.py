@@ -1,7 +1,8 @@
 """Word error rate: per-session counts, corpus pooling, and a file-bootstrap interval.
 
-* Both sides go through the pinned normaliser (:mod:`smnb.metrics.normalise`, whose
-  name and version are recorded with every score) before jiwer aligns them.
+* Both sides go through the pinned normaliser (:mod:`smnb.metrics.normalise`, Whisper's
+  English normaliser; its name and version are recorded with every score) before jiwer
+  aligns them; hits, substitutions, deletions and insertions are jiwer's own counts.
 * WER is **pooled**: ``(S + D + I) / N`` with counts summed over every session of a
   setting, never an average of per-file WERs (which over-weights short clips).
 * Its interval is a percentile bootstrap over **files** (all sessions of a drawn file
@@ -15,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import jiwer
+
 from smnb.metrics import normalise
-from smnb.metrics.reference import align
 from smnb.metrics.stats import DEFAULT_LEVEL, DEFAULT_RESAMPLES, bootstrap_ratio_ci
 
 
@@ -54,13 +56,13 @@ ZERO = Score(0, 0, 0, 0, 0)
 
 
 def score_words(ref: Sequence[str], hyp: Sequence[str]) -> Score:
-    """Counts for already-normalised word lists."""
-    counts = {"equal": 0, "substitute": 0, "delete": 0, "insert": 0}
-    for op, _, _ in align(ref, hyp):
-        counts[op] += 1
-    return Score(
-        len(ref), counts["equal"], counts["substitute"], counts["delete"], counts["insert"]
-    )
+    """jiwer's counts for already-normalised word lists."""
+    if not ref:  # jiwer refuses an empty reference: every word said is an insertion
+        return Score(0, 0, 0, 0, len(hyp))
+    if not hyp:
+        return Score(len(ref), 0, 0, len(ref), 0)
+    out = jiwer.process_words(" ".join(ref), " ".join(hyp))
+    return Score(len(ref), out.hits, out.substitutions, out.deletions, out.insertions)
 
 
 def score(reference: str, hypothesis: str) -> Score:

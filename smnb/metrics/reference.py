@@ -8,6 +8,10 @@ latency (a word is spoken at ``t0 + end``). Timings are attached to the normalis
 reference words by aligning the normalised timing words to the normalised text with
 jiwer, so the two files need not tokenise identically.
 
+:func:`sourced_tokens` is how per-word timings survive a context-dependent normaliser
+(``thirty five`` → ``35``): a run of words is normalised as one text and each
+normalised word is traced back to the words it came from.
+
 By convention :meth:`Reference.for_audio` looks next to the audio file for
 ``<stem>.txt`` and ``<stem>.words.json``.
 
@@ -25,8 +29,8 @@ from typing import Any
 
 import jiwer
 
+from smnb.metrics.normalise import Normaliser
 from smnb.metrics.normalise import tokens as default_normaliser
-from smnb.metrics.tracks import Normaliser
 
 Pair = tuple[str, int | None, int | None]
 """(op, reference index, hypothesis index); op is equal/substitute/delete/insert."""
@@ -110,9 +114,11 @@ class Reference:
         nan = (math.nan, math.nan)
         if self.timings is None:
             return [nan] * len(words)
-        timed: list[tuple[str, float, float]] = []
-        for w in self.timings:
-            timed.extend((tok, w.start, w.end) for tok in normaliser(w.word))
+        timings = self.timings
+        timed = [
+            (tok, timings[first].start, timings[last].end)
+            for tok, first, last in sourced_tokens([w.word for w in timings], normaliser)
+        ]
         spans = [nan] * len(words)
         for op, i, j in align(words, [t[0] for t in timed]):
             if op in ("equal", "substitute") and i is not None and j is not None:
@@ -154,3 +160,42 @@ def align(ref: Sequence[str], hyp: Sequence[str]) -> list[Pair]:
         else:
             pairs.extend(("insert", None, j) for j in range(chunk.hyp_start_idx, chunk.hyp_end_idx))
     return pairs
+
+
+def sourced_tokens(
+    words: Sequence[str], normaliser: Normaliser = default_normaliser
+) -> list[tuple[str, int, int]]:
+    """Normalise ``words`` as one text: each normalised word with the indices of the first
+    and last of ``words`` it came from.
+
+    The words normalised one by one are aligned to the text normalised as a whole. A
+    normalised word takes the source of the word it aligned with, and of the words only
+    the one-by-one pass produced just before it (jiwer puts ``30`` of ``thirty five``
+    before the ``5``/``35`` pair); words left over at the end join the last normalised
+    word; a normalised word that aligned with nothing sits where the word before it ended.
+    """
+    alone = [(tok, k) for k, word in enumerate(words) for tok in normaliser(word)]
+    joined = normaliser(" ".join(words))
+    if [tok for tok, _ in alone] == joined:
+        return [(tok, k, k) for tok, k in alone]  # the usual case: no context mattered
+    spans: list[tuple[int, int] | None] = [None] * len(joined)
+    pending: list[int] = []  # sources of one-by-one words not aligned yet
+    previous: int | None = None  # the last normalised word that got a source
+    for _op, i, j in align(joined, [tok for tok, _ in alone]):
+        if j is not None:
+            pending.append(alone[j][1])
+        if i is None or not pending:
+            continue
+        spans[i] = (min(pending), max(pending))
+        pending, previous = [], i
+    if pending and previous is not None:
+        begin, end = spans[previous] or (pending[0], pending[0])
+        spans[previous] = (begin, max(end, *pending))
+    out: list[tuple[str, int, int]] = []
+    fallback = next((span[0] for span in spans if span is not None), 0)
+    for tok, span in zip(joined, spans, strict=True):
+        if span is None:
+            at = out[-1][2] if out else fallback
+            span = (at, at)
+        out.append((tok, *span))
+    return out

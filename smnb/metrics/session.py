@@ -27,10 +27,11 @@ from smnb import tables
 from smnb.metrics import normalise
 from smnb.metrics.accuracy import Score, score_words
 from smnb.metrics.latency import empty_latency_frame, eou_latencies, latency_frame, ttfp, word_rows
+from smnb.metrics.normalise import Normaliser
 from smnb.metrics.reference import Reference
 from smnb.metrics.stability import DEFAULT_LAGS, displayed_errors, stability
-from smnb.metrics.stats import percentile
-from smnb.metrics.tracks import Normaliser, Tracks, build_tracks, channels, item_tokens
+from smnb.metrics.stats import quantile
+from smnb.metrics.tracks import Tracks, build_tracks, channels, item_tokens
 from smnb.recorder import Record, Recorder
 
 DISPLAYED_COLUMNS = {"lag_s": "float64", "errors": "int64", "n_ref": "int64"}
@@ -161,23 +162,21 @@ def _stats(
         "n_flushed": int(counted["flushed"].sum()),
         "end_of_stream_s": end_of_stream_s(t["messages"]),
         "anchor": "/".join(anchors) if anchors else None,
-        "final_p50": percentile(counted["final_latency_s"], 50),
-        "final_p95": percentile(counted["final_latency_s"], 95),
-        "partial_p50": percentile(counted["partial_latency_s"], 50),
+        "final_p50": quantile(counted["final_latency_s"], 0.5),
+        "final_p95": quantile(counted["final_latency_s"], 0.95),
+        "partial_p50": quantile(counted["partial_latency_s"], 0.5),
         "ttfp_s": first,
         "ttfp_speech_s": speech,
         "n_eou": len(eou),
-        "eou_p50": percentile(eou, 50),
+        "eou_p50": quantile(eou, 0.5),
         **stability(tracks),
         "n_partial_messages": sum(len(tr.partials) for tr in tracks),
         "n_hyp_words": len(item_tokens(t["words"], normaliser)),
         "audio_seconds": float(audio["audio_end"].max()) if len(audio) else math.nan,
         "pacing_error_max_s": float(np.nanmax(audio["pacing_error_s"])) if len(audio) else math.nan,
-        "ack_rtt_p50_s": percentile(ack_rtt, 50),
+        "ack_rtt_p50_s": quantile(ack_rtt, 0.5),
         "ack_rtt_min_s": float(np.nanmin(ack_rtt)) if np.isfinite(ack_rtt).any() else math.nan,
-        "normaliser": f"{normalise.NAME}/{normalise.VERSION}"
-        if normaliser is normalise.tokens
-        else getattr(normaliser, "__qualname__", "custom"),
+        "normaliser": normalise.label(normaliser),
     }
     if score is not None:
         ref_rows = latency[latency["ref_index"].notna()]

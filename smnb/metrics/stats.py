@@ -1,8 +1,11 @@
-"""Percentiles and the file-level (cluster) bootstrap used by every summary.
+"""Quantiles and the file-level (cluster) bootstrap used by every summary.
 
 Conventions, stated once and recorded in every summary table:
 
-* Percentiles use numpy's ``method="linear"`` (Hyndman & Fan type 7, numpy's default),
+* One quantile convention across smnb: ``q`` is a fraction in 0–1, as in pandas
+  (``Series.quantile``) and ``Result.final_latency(q)``; ``quantile(v, 0.5)`` is the
+  median, reported in columns named ``p50``. A ``q`` outside 0–1 (``50``) is an error.
+* Quantiles use numpy's ``method="linear"`` (Hyndman & Fan type 7, numpy's default),
   the estimator Pipecat, OpenBench and WhisperLiveKit also use. NaN values are dropped
   first; an empty sample gives NaN.
 * Confidence intervals come from a percentile bootstrap that resamples **whole files**
@@ -20,8 +23,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-PERCENTILE_METHOD: Final = "linear"
-"""numpy ``percentile`` method used everywhere (type 7)."""
+QUANTILE_METHOD: Final = "linear"
+"""numpy ``quantile`` method used everywhere (type 7)."""
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_LEVEL = 0.95
@@ -35,25 +38,36 @@ def finite(values: Iterable[float] | npt.ArrayLike) -> FloatArray:
     return arr[np.isfinite(arr)]
 
 
-def percentile(values: Iterable[float] | npt.ArrayLike, q: float) -> float:
-    """The ``q``-th percentile (0–100) of the finite values; NaN when there are none."""
+def check_q(q: float) -> float:
+    """``q`` as a float, or ValueError naming the convention when it is not in 0–1."""
+    if isinstance(q, bool) or not isinstance(q, int | float) or not 0.0 <= q <= 1.0:
+        raise ValueError(f"q must be a quantile between 0 and 1 (0.5 is the median), not {q!r}")
+    return float(q)
+
+
+def quantile(values: Iterable[float] | npt.ArrayLike, q: float) -> float:
+    """The ``q``-quantile (0–1) of the finite values; NaN when there are none."""
+    q = check_q(q)
     arr = finite(values)
     if arr.size == 0:
         return float("nan")
-    return float(np.percentile(arr, q, method=PERCENTILE_METHOD))
+    return float(np.quantile(arr, q, method=QUANTILE_METHOD))
+
+
+def column_name(q: float) -> str:
+    """The column of a quantile: ``p50`` for 0.5, ``p99.9`` for 0.999."""
+    return f"p{round(check_q(q) * 100, 6):g}"
 
 
 def describe(
-    values: Iterable[float] | npt.ArrayLike, qs: Sequence[float] = (50, 90, 95)
+    values: Iterable[float] | npt.ArrayLike, qs: Sequence[float] = (0.5, 0.9, 0.95)
 ) -> dict[str, float]:
-    """``n``, ``mean`` and ``p<q>`` for each ``q`` of the finite values."""
+    """``n``, ``mean`` and ``p<100·q>`` (``p50`` …) for each quantile ``q`` (0–1)."""
     arr = finite(values)
     out: dict[str, float] = {"n": float(arr.size)}
     out["mean"] = float(arr.mean()) if arr.size else float("nan")
     for q in qs:
-        out[f"p{q:g}"] = (
-            float(np.percentile(arr, q, method=PERCENTILE_METHOD)) if arr.size else float("nan")
-        )
+        out[column_name(q)] = quantile(arr, q)
     return out
 
 
@@ -61,8 +75,8 @@ def _interval(samples: FloatArray, level: float) -> tuple[float, float]:
     samples = samples[np.isfinite(samples)]
     if samples.size == 0:
         return float("nan"), float("nan")
-    alpha = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(samples, [alpha, 100.0 - alpha], method=PERCENTILE_METHOD)
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(samples, [alpha, 1.0 - alpha], method=QUANTILE_METHOD)
     return float(low), float(high)
 
 
@@ -105,7 +119,7 @@ def bootstrap_ci(
     """Percentile-bootstrap CI of ``statistic(pooled values)``, resampling whole groups.
 
     ``groups`` holds one array of values per file; each resample pools the values of
-    the drawn files and applies ``statistic`` (e.g. ``lambda v: percentile(v, 50)``).
+    the drawn files and applies ``statistic`` (e.g. ``lambda v: quantile(v, 0.5)``).
     Fewer than two groups give ``(nan, nan)``.
     """
     arrays = [finite(g) for g in groups]

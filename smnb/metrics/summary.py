@@ -17,7 +17,9 @@ Summary conventions:
   ``bound_s = max_delay + 0.05 s + ½ · fastest AudioAdded round trip`` of its session
   (the allowance for network and send overhead); ``violation_rate`` = violations ÷ counted
   words with a known bound.
-* WER is pooled ``ΣE / ΣN``; UPWR and revisions pool their counts the same way.
+* WER is pooled ``ΣE / ΣN``; UPWR and revisions pool their counts the same way. The
+  ``normaliser`` column names the text normaliser (and its version) the WER was scored
+  under (:mod:`smnb.metrics.normalise`).
 * ``flushed_share``: counted words finalised only because the audio ended (their final came
   after ``EndOfStream``). When it is large, final latency is capped by the clips' ends and
   understates what a longer stream would see at that ``max_delay``.
@@ -38,7 +40,7 @@ import pandas as pd
 from smnb.metrics.accuracy import Score, wer_interval
 from smnb.metrics.latency import LATENCY_COLUMNS
 from smnb.metrics.session import SessionMetrics
-from smnb.metrics.stats import PERCENTILE_METHOD, bootstrap_ci, describe, percentile
+from smnb.metrics.stats import QUANTILE_METHOD, bootstrap_ci, describe, quantile
 
 BOUND_OVERHEAD_S = 0.05
 """Fixed allowance on top of ``max_delay`` before a final counts as late."""
@@ -156,15 +158,15 @@ def summarise(
         ev = eou.get(key)
         eou_values: Any = ev.loc[ev["ok"].astype(bool), "eou_latency_s"] if ev is not None else []
         row.update(
-            ttfp_p50=percentile(ok["ttfp_s"], 50) if "ttfp_s" in ok else math.nan,
+            ttfp_p50=quantile(ok["ttfp_s"], 0.5) if "ttfp_s" in ok else math.nan,
             n_eou=len(eou_values),
-            eou_p50=percentile(eou_values, 50),
-            eou_p95=percentile(eou_values, 95),
+            eou_p50=quantile(eou_values, 0.5),
+            eou_p95=quantile(eou_values, 0.95),
         )
         shown = displayed.get(key)
         if shown is not None and len(shown):
             row["displayed_wer_at_0s"] = _displayed_at(shown, 0.0)
-        row["percentile_method"] = PERCENTILE_METHOD
+        row["quantile_method"] = QUANTILE_METHOD
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -172,12 +174,12 @@ def summarise(
 def _latency_row(lat: pd.DataFrame, seed: int, n_resamples: int, level: float) -> dict[str, Any]:
     counted = lat[lat["counted"].astype(bool)]
     final = counted["final_latency_s"].astype("float64")
-    d = describe(final, (50, 90, 95, 99))
+    d = describe(final, (0.5, 0.9, 0.95, 0.99))
     per_file = [g["final_latency_s"].to_numpy(np.float64) for _, g in counted.groupby("file")]
     low, high = bootstrap_ci(
-        per_file, lambda v: percentile(v, 50), n_resamples=n_resamples, level=level, seed=seed
+        per_file, lambda v: quantile(v, 0.5), n_resamples=n_resamples, level=level, seed=seed
     )
-    partial = describe(counted["partial_latency_s"].astype("float64"), (50, 90, 95))
+    partial = describe(counted["partial_latency_s"].astype("float64"), (0.5, 0.9, 0.95))
     known = counted["violation"].dropna()
     anchors = sorted(set(counted["anchor"].dropna().astype(str)))
     return {
@@ -194,8 +196,8 @@ def _latency_row(lat: pd.DataFrame, seed: int, n_resamples: int, level: float) -
         "partial_p50": partial["p50"],
         "partial_p90": partial["p90"],
         "partial_p95": partial["p95"],
-        "emission_p50": percentile(counted["emission_latency_s"], 50),
-        "finalisation_lag_p50": percentile(counted["finalisation_lag_s"], 50),
+        "emission_p50": quantile(counted["emission_latency_s"], 0.5),
+        "finalisation_lag_p50": quantile(counted["finalisation_lag_s"], 0.5),
         "violation_rate": float(known.astype(bool).mean()) if len(known) else math.nan,
         "flushed_share": float(counted["flushed"].astype(bool).mean())
         if len(counted)
@@ -206,8 +208,15 @@ def _latency_row(lat: pd.DataFrame, seed: int, n_resamples: int, level: float) -
 
 def _accuracy_row(ok: pd.DataFrame, seed: int, n_resamples: int, level: float) -> dict[str, Any]:
     cols = ["n_ref_words", "hits", "substitutions", "deletions", "insertions"]
+    names = sorted({str(n) for n in ok["normaliser"].dropna()}) if "normaliser" in ok else []
+    normaliser = " + ".join(names) if names else None
     if not set(cols) <= set(ok.columns):
-        return {"wer": math.nan, "wer_ci_low": math.nan, "wer_ci_high": math.nan}
+        return {
+            "wer": math.nan,
+            "wer_ci_low": math.nan,
+            "wer_ci_high": math.nan,
+            "normaliser": normaliser,
+        }
     scored = ok.dropna(subset=["n_ref_words"])
     per_file = [
         Score(*(int(g[c].sum()) for c in cols)) for _, g in scored.groupby("file", sort=True)
@@ -224,6 +233,7 @@ def _accuracy_row(ok: pd.DataFrame, seed: int, n_resamples: int, level: float) -
         "deletions": total.deletions,
         "insertions": total.insertions,
         "coverage": float(coverage) if total.n_ref else math.nan,
+        "normaliser": normaliser,
     }
 
 

@@ -1,8 +1,10 @@
 """Word tracks: what was on screen for each final word, and when.
 
 A *slot* is one normalised word of the final transcript (``AddTranscript`` items of
-type ``word``, split by the normaliser, so an item may give several slots sharing its
-timing). Every ``AddPartialTranscript`` is mapped onto the slots it previews; from that
+type ``word``, normalised as one text, so an item may give several slots sharing its
+timing and several items may give one slot: ``thirty five`` → ``35`` spans both items,
+see :func:`smnb.metrics.reference.sourced_tokens`). Every ``AddPartialTranscript``
+(normalised as one text per message) is mapped onto the slots it previews; from that
 we know, per slot, when it first appeared in a partial, how often its text changed
 before it was final, and what a viewer saw at any moment.
 
@@ -35,9 +37,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from smnb.metrics.normalise import Normaliser
 from smnb.metrics.normalise import tokens as default_normaliser
+from smnb.metrics.reference import sourced_tokens
 
-Normaliser = Callable[[str], list[str]]
 WINDOW_SLACK = 8
 TIME_SLACK = 0.2
 """A partial word may show a final word only if their audio spans overlap within this (s)."""
@@ -130,21 +133,34 @@ def lexical_rows(table: pd.DataFrame) -> pd.DataFrame:
     return rows.drop(index=drop)
 
 
-def item_tokens(table: pd.DataFrame, normaliser: Normaliser = default_normaliser) -> list[Token]:
-    """Normalised tokens of every word item, in table order, each keeping its item's times."""
-    out: list[Token] = []
+def item_tokens(
+    table: pd.DataFrame,
+    normaliser: Normaliser = default_normaliser,
+    *,
+    by_message: bool = False,
+) -> list[Token]:
+    """Normalised tokens of the word items, in table order, with the times of their items.
+
+    The items are normalised as one text (each message on its own with ``by_message``);
+    a token spanning several items starts with the first and ends, and was received,
+    with the last.
+    """
     rows = lexical_rows(table)
-    for content, start, end, received, message_i in zip(
-        rows["content"],
-        rows["start_time"],
-        rows["end_time"],
-        rows["received_s"],
-        rows["message_i"],
-        strict=True,
-    ):
-        text = content if isinstance(content, str) else ""
-        for tok in normaliser(text):
-            out.append(Token(tok, float(start), float(end), float(received), int(message_i)))
+    contents = [c if isinstance(c, str) else "" for c in rows["content"]]
+    starts = rows["start_time"].to_numpy(dtype="float64").tolist()
+    ends = rows["end_time"].to_numpy(dtype="float64").tolist()
+    received = rows["received_s"].to_numpy(dtype="float64").tolist()
+    messages = [int(m) for m in rows["message_i"]]
+    positions = range(len(messages))
+    if by_message:
+        groups = [list(g) for _, g in itertools.groupby(positions, key=messages.__getitem__)]
+    else:
+        groups = [list(positions)]
+    out: list[Token] = []
+    for group in groups:
+        for tok, first, last in sourced_tokens([contents[k] for k in group], normaliser):
+            a, b = group[first], group[last]
+            out.append(Token(tok, starts[a], ends[b], received[b], messages[b]))
     return out
 
 
@@ -255,7 +271,7 @@ def build_tracks(
     final_messages = [tok.message_i for tok in finals]
     texts = [tok.text for tok in finals]
     tokens_by_message: dict[int, list[Token]] = {}
-    for tok in item_tokens(partials, normaliser):
+    for tok in item_tokens(partials, normaliser, by_message=True):
         tokens_by_message.setdefault(tok.message_i, []).append(tok)
     views: list[PartialView] = []
     for message_i, received in zip(messages["message_i"], messages["received_s"], strict=True):

@@ -7,36 +7,45 @@ import math
 import pytest
 
 from smnb.metrics.stats import (
-    PERCENTILE_METHOD,
+    QUANTILE_METHOD,
     bootstrap_ci,
     bootstrap_ratio_ci,
     describe,
-    percentile,
+    quantile,
 )
 
 
 def test_method_is_linear() -> None:
-    assert PERCENTILE_METHOD == "linear"
+    assert QUANTILE_METHOD == "linear"
 
 
 def test_linear_percentiles_by_hand() -> None:
-    # Type 7: position (n - 1) * q. For [1, 2, 3, 4]: p50 at 1.5 -> 2.5; p90 at 2.7 -> 3.7;
+    # Type 7, q in 0–1: position (n - 1) * q. For [1, 2, 3, 4]: p50 at 1.5 -> 2.5;
+    # p90 at 2.7 -> 3.7;
     # p95 at 2.85 -> 3.85.
     values = [4.0, 1.0, 3.0, 2.0]
-    assert percentile(values, 50) == pytest.approx(2.5)
-    assert percentile(values, 90) == pytest.approx(3.7)
-    assert percentile(values, 95) == pytest.approx(3.85)
+    assert quantile(values, 0.5) == pytest.approx(2.5)
+    assert quantile(values, 0.9) == pytest.approx(3.7)
+    assert quantile(values, 0.95) == pytest.approx(3.85)
 
 
 def test_nan_is_dropped_and_empty_is_nan() -> None:
-    assert percentile([1.0, math.nan, 3.0], 50) == pytest.approx(2.0)
-    assert math.isnan(percentile([], 50))
-    assert math.isnan(percentile([math.nan], 50))
+    assert quantile([1.0, math.nan, 3.0], 0.5) == pytest.approx(2.0)
+    assert math.isnan(quantile([], 0.5))
+    assert math.isnan(quantile([math.nan], 0.5))
 
 
 def test_describe() -> None:
-    d = describe([1.0, 2.0, 3.0, 10.0], (50,))
+    d = describe([1.0, 2.0, 3.0, 10.0], (0.5,))
     assert d == {"n": 4.0, "mean": 4.0, "p50": 2.5}
+    assert list(describe([1.0], (0.5, 0.999))) == ["n", "mean", "p50", "p99.9"]
+
+
+def test_one_quantile_convention_q_in_0_to_1() -> None:
+    assert quantile([1.0, 2.0], 0) == 1.0 and quantile([1.0, 2.0], 1) == 2.0
+    for q in (50, -0.1, 1.5, True):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            quantile([1.0], q)
 
 
 def test_ratio_ci_needs_two_files() -> None:
@@ -71,6 +80,6 @@ def test_ratio_ci_rejects_mismatched_lengths() -> None:
 
 def test_group_bootstrap_resamples_whole_groups() -> None:
     # Groups [1, 1] and [5, 5]: pooled medians can only be 1, 3 or 5.
-    low, high = bootstrap_ci([[1.0, 1.0], [5.0, 5.0]], lambda v: percentile(v, 50), seed=0)
+    low, high = bootstrap_ci([[1.0, 1.0], [5.0, 5.0]], lambda v: quantile(v, 0.5), seed=0)
     assert (low, high) == (1.0, 5.0)
-    assert all(math.isnan(v) for v in bootstrap_ci([[1.0]], lambda v: percentile(v, 50)))
+    assert all(math.isnan(v) for v in bootstrap_ci([[1.0]], lambda v: quantile(v, 0.5)))

@@ -16,7 +16,7 @@ import math
 
 import pytest
 
-from smnb.metrics import analyse, displayed_wer, summarise, tabulate
+from smnb.metrics import analyse, displayed_wer, normalise, summarise, tabulate
 from smnb.metrics.summary import Tables
 from tests.metrics.scenarios import REF_A, REF_B, scenario_a, scenario_b
 
@@ -67,7 +67,8 @@ def test_summary_by_hand() -> None:
     assert (one["substitutions"], one["deletions"], one["insertions"]) == (1, 1, 1)
     assert one["upwr"] == pytest.approx(0.25)
     assert one["n_eou"] == 1 and one["eou_p50"] == pytest.approx(1.1)
-    assert one["percentile_method"] == "linear"
+    assert one["quantile_method"] == "linear"
+    assert one["normaliser"] == normalise.label()  # every WER says what it was scored under
     # Two files: the WER interval spans file f2 alone (0.0) to file f1 alone (0.5).
     assert one["wer_ci_low"] == pytest.approx(0.0) and one["wer_ci_high"] == pytest.approx(0.5)
 

@@ -137,6 +137,9 @@ def _final_with(results: list[dict[str, object]]) -> object:
 def test_entity_counts_only_when_its_words_are_absent() -> None:
     words = [item("thirty", 0.2, 0.4), item("five", 0.4, 0.6)]
     both = _final_with([item("35", 0.2, 0.6, "entity"), *words])
-    assert [t.text for t in item_tokens(tables.words(both))] == ["thirty", "five"]
+    # Whisper's normaliser writes the spoken words as digits: one slot over both items,
+    # and the entity is not counted a second time.
+    toks = item_tokens(tables.words(both))
+    assert [(t.text, t.start, t.end) for t in toks] == [("35", 0.2, 0.6)]
     alone = _final_with([item("I", 0.0, 0.2), item("35", 0.2, 0.6, "entity")])
-    assert [t.text for t in item_tokens(tables.words(alone))] == ["i", "thirty", "five"]
+    assert [t.text for t in item_tokens(tables.words(alone))] == ["i", "35"]

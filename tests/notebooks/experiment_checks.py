@@ -52,8 +52,8 @@ def check_latency_vs_max_delay(nb: Any, cwd: Path) -> None:
 
 def check_accuracy(nb: Any, cwd: Path) -> None:
     out = cwd / "out" / "04-accuracy"
-    assert "smnb-en" in _text(_cell(nb, "normalise.describe()"))
-    assert "'mister dashwood paid twenty dollars'" in _text(_cell(nb, "normalise.describe()"))
+    assert "whisper-english" in _text(_cell(nb, "normalise.describe()"))
+    assert "'mister dashwood paid $20'" in _text(_cell(nb, "normalise.describe()"))
     assert "<table" in _text(_cell(nb, "result.summary[columns]"))
     assert _images(_cell(nb, "result.plot_tradeoff(ax=left)")) == 1
     assert "equal" in _text(_cell(nb, "align(ref_words, hyp_words)"))
