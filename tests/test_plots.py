@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from smnb import plots
 from smnb.metrics import analyse, displayed_wer, summarise, tabulate
 from smnb.metrics.summary import Tables
-from tests.metrics.scenarios import REF_A, REF_B, scenario_a, scenario_b
+from tests.support.scenarios import REF_A, REF_B, scenario_a, scenario_b
 
 
 @pytest.fixture(autouse=True)

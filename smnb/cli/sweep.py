@@ -121,7 +121,7 @@ def _pairs(items: list[str], *, many: bool) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     """Run the sweep; returns the exit code (errors are printed, never raised)."""
     from smnb.exceptions import AudioError, ConfigError
-    from smnb.sweep_runner import sweep
+    from smnb.experiment.runner import sweep
 
     try:
         fields: dict[str, Any] = _pairs(args.config, many=False)

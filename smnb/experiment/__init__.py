@@ -1,9 +1,11 @@
 """Experiments over many sessions: planning, outcomes and the analysed SweepResult.
 
-The runner that actually opens sessions is :mod:`smnb.sweep_runner` (it needs asyncio and the
-client); everything here is pure so a sweep directory can be re-analysed offline.
+The runner that actually opens sessions is :mod:`smnb.experiment.runner` (``sweep``,
+``asweep``) with :mod:`smnb.experiment.sessions`: the two modules that import asyncio and
+the client. Everything else here (plan, inputs, outcome, result, stitch) is pure, so a
+sweep directory can be re-analysed offline; this ``__init__`` does not import the runner.
 
-Must not import asyncio, websockets, smnb.session.
+The pure modules must not import asyncio, websockets or smnb.session.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import pytest
 
 from smnb.metrics import Reference, RefWord, analyse, pooled, score, score_words, wer_interval
 from smnb.metrics.accuracy import Score
-from tests.metrics.scenarios import REF_A, scenario_a
+from tests.support.scenarios import REF_A, scenario_a
 
 
 def test_score_by_hand() -> None:

@@ -27,8 +27,8 @@ import pytest
 
 from smnb.metrics import LATENCY_COLUMNS, analyse
 from smnb.metrics.reference import Reference
-from tests.metrics.builder import SessionLog
-from tests.metrics.scenarios import REF_A, scenario_a
+from tests.support.builder import SessionLog
+from tests.support.scenarios import REF_A, scenario_a
 
 NAN = math.nan
 

@@ -10,9 +10,14 @@ import pytest
 
 from tests.test_layers import closure, modules_under
 
-ANALYSIS = [*modules_under("smnb.metrics"), *modules_under("smnb.experiment"), "smnb.plots"]
+RUNNER = {"smnb.experiment.runner", "smnb.experiment.sessions"}
+ANALYSIS = [
+    *modules_under("smnb.metrics"),
+    *(m for m in modules_under("smnb.experiment") if m not in RUNNER),
+    "smnb.plots",
+]
 FORBIDDEN_EXTERNAL = {"asyncio", "websockets"}
-FORBIDDEN_SMNB = {*modules_under("smnb.session"), "smnb.sweep_runner"} - {"smnb.session.sync"}
+FORBIDDEN_SMNB = {"smnb.client", "smnb.api", *RUNNER}
 
 
 @pytest.mark.parametrize("module", ANALYSIS)
@@ -23,6 +28,6 @@ def test_analysis_is_pure(module: str) -> None:
 
 
 def test_the_runner_is_the_one_place_that_reaches_the_client() -> None:
-    reached, external = closure("smnb.sweep_runner")
+    reached, external = closure("smnb.experiment.runner")
     assert "asyncio" in external
-    assert "smnb.session.run" in reached
+    assert "smnb.api" in reached

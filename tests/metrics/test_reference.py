@@ -6,7 +6,7 @@ import pytest
 
 from smnb.metrics import Reference, RefWord, analyse
 from smnb.metrics.reference import sourced_tokens
-from tests.metrics.builder import SessionLog
+from tests.support.builder import SessionLog
 
 
 def test_words_that_normalise_alone_keep_their_own_source() -> None:

@@ -26,7 +26,7 @@ import pytest
 
 from smnb.metrics import analyse
 from smnb.metrics.stability import displayed_errors, stability
-from tests.metrics.scenarios import REF_A, scenario_a
+from tests.support.scenarios import REF_A, scenario_a
 
 
 def test_upwr_and_revisions_per_word() -> None:

@@ -18,7 +18,7 @@ import pytest
 
 from smnb.metrics import analyse, displayed_wer, normalise, summarise, tabulate
 from smnb.metrics.summary import Tables
-from tests.metrics.scenarios import REF_A, REF_B, scenario_a, scenario_b
+from tests.support.scenarios import REF_A, REF_B, scenario_a, scenario_b
 
 
 def _tables() -> Tables:

@@ -1,4 +1,4 @@
-"""Mapping partials onto final words (scenario A, see tests/metrics/scenarios.py)."""
+"""Mapping partials onto final words (scenario A, see tests/support/scenarios.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 
 from smnb import tables
 from smnb.metrics.tracks import Tracks, build_tracks, item_tokens, prefix_align
-from tests.metrics.builder import SessionLog, item
-from tests.metrics.scenarios import scenario_a
+from tests.support.builder import SessionLog, item
+from tests.support.scenarios import scenario_a
 
 
 def tracks_of(recorder: object) -> Tracks:

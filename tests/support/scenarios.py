@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from smnb.metrics.reference import Reference, RefWord
 from smnb.recorder import Recorder
-from tests.metrics.builder import SessionLog
+from tests.support.builder import SessionLog
 
 REF_A = Reference(
     "He was not a young man.",

@@ -1,0 +1,173 @@
+"""Running the planned sessions of a sweep: in process, through an executor, or a hook.
+
+:func:`run_in_process` runs one session with the client on the current loop;
+:func:`run_session_blocking` is what executors receive (picklable, self-contained).
+:func:`run_all` runs the specs ``concurrency`` at a time, in run order, with a progress bar;
+:func:`warmups` runs the untimed warm-up sessions; :func:`endpoint` starts one embedded
+local server for the whole sweep when there is neither a URL nor an API key.
+
+A session that fails, or a hook that raises, becomes a ``failed`` outcome: nothing is lost.
+
+With :mod:`~smnb.experiment.runner`, the only experiment modules that import asyncio and the
+client (``smnb.session``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from smnb.auth import find_api_key, rt_url
+from smnb.exceptions import SessionError, SmnbError
+from smnb.experiment.outcome import FAILED, OK, WARMUP, SessionOutcome
+from smnb.experiment.plan import SessionSpec
+
+RunSession = Callable[[SessionSpec], Awaitable[SessionOutcome]]
+"""The hook that runs one session: ``async (spec) -> SessionOutcome``."""
+
+
+class Submitter(Protocol):
+    """What ``executor=`` needs: ``submit(fn, *args)`` returning an object with ``result()``."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any: ...
+
+
+async def run_in_process(spec: SessionSpec, *, api_key: str | None = None) -> SessionOutcome:
+    """Run one session on the current loop with :func:`smnb.atranscribe`; never raises
+    for a failed session (it becomes a ``failed`` outcome carrying what was received)."""
+    from smnb.audio.pacing import check_pace
+    from smnb.session.run import atranscribe
+
+    try:
+        result = await atranscribe(
+            spec.file, url=spec.url, api_key=api_key, pace=check_pace(spec.pace),
+            out=spec.out_dir, **spec.config,
+        )  # fmt: skip
+    except SessionError as exc:
+        return SessionOutcome(spec, FAILED, f"{type(exc).__name__}: {exc}", result=exc.result)
+    except SmnbError as exc:  # bad settings or audio: nothing was sent
+        return SessionOutcome(spec, FAILED, f"{type(exc).__name__}: {exc}")
+    return SessionOutcome(spec, OK, result=result)
+
+
+def run_session_blocking(spec: SessionSpec) -> SessionOutcome:
+    """Run one session to the end in this thread (what executors are handed).
+
+    Picklable and self-contained: safe to ship to a process pool or a cluster worker.
+    The worker's own ``SPEECHMATICS_API_KEY`` is used (keys are never shipped).
+    """
+    return asyncio.run(run_in_process(spec))
+
+
+def runner(executor: Submitter | None, hook: RunSession | None, api_key: str | None) -> RunSession:
+    if hook is not None:
+        return hook
+    if executor is None:
+        return lambda spec: run_in_process(spec, api_key=api_key)
+
+    async def via_executor(spec: SessionSpec) -> SessionOutcome:
+        future = executor.submit(run_session_blocking, spec)
+        if isinstance(future, concurrent.futures.Future):
+            outcome: SessionOutcome = await asyncio.wrap_future(future)
+        else:  # dask and friends: a future with a blocking result()
+            outcome = await asyncio.to_thread(future.result)
+        return outcome
+
+    return via_executor
+
+
+def runner_name(executor: Submitter | None, hook: RunSession | None) -> str:
+    if hook is not None:
+        return f"run_session={getattr(hook, '__qualname__', type(hook).__name__)}"
+    if executor is not None:
+        return f"executor={type(executor).__module__}.{type(executor).__qualname__}"
+    return "in-process asyncio"
+
+
+@contextlib.asynccontextmanager
+async def given_endpoint(url: str | None) -> AsyncIterator[tuple[str | None, str]]:
+    yield url, "given" if url is not None else "hook"
+
+
+@contextlib.asynccontextmanager
+async def endpoint(
+    url: str | None, api_key: str | None, *, remote: bool, workers: int = 1, warm: bool = True
+) -> AsyncIterator[tuple[str | None, str]]:
+    """(url for the specs, endpoint kind); starts one local server when there is no endpoint."""
+    if url is not None:
+        yield url, "given"
+        return
+    if find_api_key(api_key) is not None:
+        # Executors get the SaaS URL explicitly: a worker without a key must fail, not
+        # quietly fall back to its own embedded server.
+        yield (rt_url() if remote else None), "saas"
+        return
+    from smnb.server import serve  # loads the recognizer stack only when needed
+    from smnb.server.engine.pool import EnginePool
+
+    def engine() -> EnginePool:
+        # Keep one recognizer process per concurrent session between sessions, and start no
+        # spares while sessions run: a process starting (and loading its model) mid-stream
+        # costs CPU that is charged to the sessions streaming at that moment. The parallel
+        # warm-up sessions start exactly the processes the timed sessions will reuse.
+        return EnginePool(idle_workers=0 if warm else 1, max_idle=workers)
+
+    async with serve(engine_factory=engine) as local:
+        yield local, "local"
+
+
+async def _guarded(run: RunSession, spec: SessionSpec) -> SessionOutcome:
+    try:
+        return await run(spec)
+    except Exception as exc:  # a broken hook or worker must not lose the session
+        return SessionOutcome(spec, FAILED, f"{type(exc).__name__}: {exc}")
+
+
+async def warmups(
+    first: SessionSpec, run: RunSession, out: str | Path | None, n: int
+) -> list[SessionOutcome]:
+    """``n`` untimed sessions at once: as many warm recognizers/connections as will be used."""
+    specs = []
+    for k in range(n):
+        sid = f"warmup-{k + 1}"
+        folder = str(Path(out) / "sessions" / sid) if out is not None else None
+        specs.append(
+            dataclasses.replace(first, session_id=sid, order=-1 - k, repeat=-1, out_dir=folder)
+        )
+    outcomes = await asyncio.gather(*(_guarded(run, spec) for spec in specs))
+    return [dataclasses.replace(o, status=WARMUP if o.status == OK else FAILED) for o in outcomes]
+
+
+async def run_all(
+    specs: Sequence[SessionSpec], run: RunSession, concurrency: int, progress: bool
+) -> list[SessionOutcome]:
+    """Run ``specs`` in order, ``concurrency`` at a time; one outcome per spec, in order."""
+    bar = _progress(len(specs), progress)
+    done: dict[int, SessionOutcome] = {}
+    pending = iter(specs)
+
+    async def worker() -> None:
+        for spec in pending:  # one shared iterator: sessions start in run order
+            done[spec.order] = outcome = await _guarded(run, spec)
+            failed = sum(o.status == FAILED for o in done.values())
+            bar.set_postfix(failed=failed, refresh=False)
+            bar.update(1)
+            if outcome.status == FAILED:
+                bar.write(f"smnb sweep: {spec.session_id} failed: {outcome.error}")
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(specs)))))
+    finally:
+        bar.close()
+    return [done[s.order] for s in specs]
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="sweep", unit="session", disable=not enabled)

@@ -1,0 +1,57 @@
+"""``smnb sweep``: flags become a sweep; bad FIELD=VALUE pairs exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import smnb
+import smnb.experiment.runner
+import smnb.experiment.sessions
+from smnb.experiment import SweepResult
+from smnb.experiment.runner import sweep
+from tests.support.sweeps import copy_clips, fake_session
+
+
+@pytest.fixture
+def clips(tmp_path: Path) -> list[Path]:
+    return copy_clips(tmp_path)
+
+
+def test_cli_turns_flags_into_a_sweep(
+    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from smnb.cli import main
+
+    seen: dict[str, Any] = {}
+
+    def fake_sweep(sources: Any, **kwargs: Any) -> SweepResult:
+        seen.update(kwargs, sources=sources)
+        return sweep(sources, run_session=fake_session, **kwargs)
+
+    monkeypatch.setattr(smnb.experiment.runner, "sweep", fake_sweep)
+    out = tmp_path / "cli"
+    code = main(["sweep", *map(str, clips), "--max-delay", "1", "2", "--set",
+                 "max_delay_mode=fixed,flexible", "--config", "operating_point=enhanced",
+                 "--repeats", "2", "--concurrency", "2", "--no-progress", "--no-warmup",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    assert seen["max_delay"] == [1.0, 2.0]
+    assert seen["max_delay_mode"] == ["fixed", "flexible"]
+    assert seen["operating_point"] == "enhanced"
+    assert (seen["repeats"], seen["concurrency"], seen["references"]) == (2, 2, None)
+    printed = capsys.readouterr().out
+    assert "max_delay_mode" in printed and "final_p50" in printed
+    assert len(pd.read_csv(out / "summary.csv")) == 4
+
+
+def test_cli_bad_pairs_exit_2(clips: list[Path], tmp_path: Path) -> None:
+    from smnb.cli import main
+
+    assert main(["sweep", str(clips[0]), "--set", "max_delay", "--out", str(tmp_path)]) == 2
+    assert (
+        main(["sweep", str(tmp_path / "no.wav"), "--max-delay", "1", "--out", str(tmp_path)]) == 2
+    )
