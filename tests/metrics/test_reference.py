@@ -1,6 +1,10 @@
-"""smnb.metrics.reference: tracing normalised words back to their source words, and spans."""
+"""smnb.metrics.reference: reference files, spans, and tracing normalised words to sources."""
 
 from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +54,34 @@ def test_a_number_split_over_items_and_finals_scores_as_one_word() -> None:
     assert metrics.score is not None and metrics.score.wer == 0.0
     final = metrics.tracks[0].finals[-1]
     assert (final.text, final.start, final.end, final.received_s) == ("35", 0.4, 1.0, 1.25)
+
+
+def test_reference_files_and_timing_alignment(tmp_path: Path) -> None:
+    audio = tmp_path / "clip.wav"
+    audio.write_bytes(b"")
+    (tmp_path / "clip.txt").write_text("Mr. Dashwood was ill-disposed\n")
+    timings = [
+        {"word": "mister", "start": 0.0, "end": 0.3},
+        {"word": "dashwood", "start": 0.3, "end": 0.8},
+        {"word": "was", "start": 0.8, "end": 1.0},
+        {"word": "ill-disposed", "start": 1.0, "end": 1.6},
+    ]
+    (tmp_path / "clip.words.json").write_text(json.dumps(timings))
+    ref = Reference.for_audio(audio)
+    assert ref is not None
+    assert ref.words() == ["mister", "dashwood", "was", "ill", "disposed"]
+    # "ill-disposed" splits into two words sharing the timing of the one entry.
+    assert ref.spans() == [(0.0, 0.3), (0.3, 0.8), (0.8, 1.0), (1.0, 1.6), (1.0, 1.6)]
+    assert Reference.from_json(ref.to_json()) == ref
+
+
+def test_no_reference_next_to_audio(tmp_path: Path) -> None:
+    assert Reference.for_audio(tmp_path / "nothing.wav") is None
+
+
+def test_text_without_timings_has_nan_spans() -> None:
+    ref = Reference("a b")
+    assert all(math.isnan(x) for span in ref.spans() for x in span)
+    assert Reference.from_files  # the class method exists for files
+    assert ref.timings is None
+    assert RefWord("a", 0.0, 1.0).end == 1.0
