@@ -1,7 +1,7 @@
 """Notebook widgets: the live transcript view and the browser microphone.
 
 These are views and sources only: they follow a Recorder/Result and never
-import the transport (checked by tests/test_layers.py). ``smnb.live`` in
+import the transport (an import-linter contract in pyproject.toml). ``smnb.live`` in
 :mod:`smnb.notebook` is what starts a session and shows a view.
 """
 
