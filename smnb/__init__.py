@@ -44,7 +44,10 @@ from smnb.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from smnb.audio.mic import Microphone
     from smnb.audio.sources import AudioSource
+    from smnb.experiment.result import SweepResult
+    from smnb.experiment.runner import asweep, sweep
     from smnb.metrics.reference import Reference
     from smnb.result import Result, Results
     from smnb.result.load import load
@@ -95,19 +98,19 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "AudioSource": ("smnb.audio.sources",),
     "BrowserMic": ("smnb.widgets.browser_mic",),
     "LiveTranscript": ("smnb.widgets.live",),
-    "Microphone": ("smnb.audio.mic", "smnb.mic"),
+    "Microphone": ("smnb.audio.mic",),
     "Reference": ("smnb.metrics.reference",),
     "Result": ("smnb.result.result",),
     "Results": ("smnb.result.load",),
     "SessionOptions": ("smnb.session.options",),
     "SweepResult": ("smnb.experiment.result",),
     "Transcription": ("smnb.session.start",),
-    "asweep": ("smnb.experiment.runner", "smnb.sweep_runner"),
+    "asweep": ("smnb.experiment.runner",),
     "atranscribe": ("smnb.session.run",),
     "live": ("smnb.session.live",),
     "load": ("smnb.result.load",),
     "start": ("smnb.session.start",),
-    "sweep": ("smnb.experiment.runner", "smnb.sweep_runner"),
+    "sweep": ("smnb.experiment.runner",),
     "transcribe": ("smnb.session.run",),
 }
 """Exported name → the module defining it (first that exists: a move in progress)."""

@@ -14,7 +14,7 @@ with a grace delay, or :meth:`end_now` on the loop.
 Subclasses open and close their device around the iteration with
 :meth:`LiveSource._open` and :meth:`LiveSource._close`.
 
-Must not import: websockets, pandas, ipywidgets, anything from ``smnb.client``.
+Must not import: websockets, pandas, ipywidgets, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

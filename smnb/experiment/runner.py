@@ -250,6 +250,7 @@ def _blocking(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
 
 
 sweep = _blocking(asweep)
+sweep.__name__ = sweep.__qualname__ = "sweep"
 sweep.__doc__ = """Run a sweep and return its :class:`~smnb.experiment.SweepResult` (blocking).
 
 Exactly the parameters of :func:`asweep`. Inside a running event loop (a Jupyter cell)

@@ -16,7 +16,7 @@ import pytest
 from smnb.result import Result
 from smnb.result.load import load
 from tests.support.results import EXPORTED, loaded, loaded_from
-from tests.table_sessions import fixture
+from tests.support.table_sessions import fixture
 
 
 def test_to_csv_writes_every_table_the_log_and_a_summary(tmp_path: Path) -> None:

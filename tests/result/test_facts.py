@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from smnb.exceptions import ConnectionLost, ServerError, SessionTimeout
 from smnb.result import Result
-from tests.table_sessions import Session
+from tests.support.table_sessions import Session
 
 
 def test_errors_are_rebuilt_from_the_log() -> None:

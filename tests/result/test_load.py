@@ -16,7 +16,7 @@ from smnb.recorder import JsonlWriter
 from smnb.result import Result
 from smnb.result.load import load
 from tests.support.results import TABLES
-from tests.table_sessions import Session, fixture, punct, transcript, word
+from tests.support.table_sessions import Session, fixture, punct, transcript, word
 
 
 def test_jsonl_round_trip_rebuilds_every_table(tmp_path: Path) -> None:

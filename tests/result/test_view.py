@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from smnb.result import Result
 from tests.support.results import loaded
-from tests.table_sessions import Session, transcript, word
+from tests.support.table_sessions import Session, transcript, word
 
 
 def test_repr_shows_source_state_counts_and_text() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from smnb.result import Result
 from smnb.result.load import load
-from tests.table_sessions import fixture
+from tests.support.table_sessions import fixture
 
 TABLES = ["messages", "words", "partials", "transcripts", "utterances", "events", "audio"]
 EXPORTED = ["words", "partials", "transcripts", "utterances", "events", "audio"]

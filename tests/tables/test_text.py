@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from smnb import tables
-from smnb._cli.transcribe import _LiveLine
+from smnb.cli.transcribe import _LiveLine
 from smnb.recorder import read_jsonl
 from smnb.tables.text import Token, join, labelled, tokens_from, tokens_of, turns
 from smnb.widgets.state import TranscriptState
