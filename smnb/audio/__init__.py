@@ -11,6 +11,8 @@ Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
 from smnb.audio.decode import SAMPLE_RATE, DecodedAudio, array_to_pcm, decode_file
+from smnb.audio.live import LiveSource
+from smnb.audio.mic import Microphone, list_devices
 from smnb.audio.pacing import DEFAULT_MAX_UNACKED, PACES, AckWindow, Pace, Pacer, check_pace
 from smnb.audio.resolve import open_source
 from smnb.audio.sources import (
@@ -32,6 +34,8 @@ __all__ = [
     "Chunk",
     "DecodedAudio",
     "EncodedFileSource",
+    "LiveSource",
+    "Microphone",
     "Pace",
     "Pacer",
     "PcmSource",
@@ -39,5 +43,6 @@ __all__ = [
     "array_to_pcm",
     "check_pace",
     "decode_file",
+    "list_devices",
     "open_source",
 ]

@@ -3,12 +3,16 @@
 The runner that actually opens sessions is :mod:`smnb.experiment.runner` (``sweep``,
 ``asweep``) with :mod:`smnb.experiment.sessions`: the two modules that import asyncio and
 the client. Everything else here (plan, inputs, outcome, result, stitch) is pure, so a
-sweep directory can be re-analysed offline; this ``__init__`` does not import the runner.
+sweep directory can be re-analysed offline; this ``__init__`` does not import the runner
+(``smnb.experiment.runner`` loads on first attribute access).
 
 The pure modules must not import asyncio, websockets or smnb.session.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from smnb.experiment.outcome import FAILED, OK, WARMUP, SessionOutcome, result_of
 from smnb.experiment.plan import DEFAULT_CONFIG, SessionSpec, grid, plan, split_fields
@@ -29,3 +33,12 @@ __all__ = [
     "split_fields",
     "stitch",
 ]
+
+_RUNNER_MODULES = frozenset({"runner", "sessions"})
+
+
+def __getattr__(name: str) -> Any:
+    # The runner imports asyncio and the client: loaded when asked for, never by the analysis.
+    if name in _RUNNER_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

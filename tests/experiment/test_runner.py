@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +187,14 @@ async def test_config_supplies_fields_the_keywords_leave_at_their_default(
                      warmup=False, n_resamples=10)  # fmt: skip
     assert r.outcomes[0].spec.config["max_delay_mode"] == "fixed"
     assert r.outcomes[0].spec.config["max_delay"] == 2
+
+
+def test_the_analysis_loads_without_the_runner() -> None:
+    # Re-analysing a sweep directory offline must not pull in asyncio sessions or the client.
+    code = (
+        "import sys, smnb.experiment, smnb.experiment.result; "
+        "assert 'smnb.experiment.runner' not in sys.modules; "
+        "assert 'smnb.session.run' not in sys.modules; "
+        "import smnb; assert smnb.experiment.runner.sweep is smnb.sweep"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
