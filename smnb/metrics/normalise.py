@@ -54,7 +54,14 @@ def normalise(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The normalised words of ``text``."""
-    return _whisper()(text).split()
+    return list(_tokens(text))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _tokens(text: str) -> tuple[str, ...]:
+    # Whisper's normaliser costs ~0.5 ms a call and sessions repeat the same words and
+    # partial texts thousands of times: a pure function, so remembered.
+    return tuple(_whisper()(text).split())
 
 
 def describe() -> dict[str, str]:
