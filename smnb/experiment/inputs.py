@@ -86,7 +86,9 @@ def _default_timings(audio: Path) -> Path | None:
 def versions() -> dict[str, str]:
     """Versions of smnb, Python and the libraries the numbers depend on."""
     out = {"smnb": __version__, "python": sys.version.split()[0], "platform": platform.platform()}
-    for dist in ("numpy", "pandas", "jiwer", "matplotlib", "websockets", "pocketsphinx"):
+    dists = ("numpy", "pandas", "jiwer", "whisper-normalizer", "matplotlib", "websockets",
+             "pocketsphinx")  # fmt: skip
+    for dist in dists:
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
