@@ -1,7 +1,7 @@
 """Latency, accuracy and stability metrics: pure functions of recorded sessions.
 
 Everything here is recomputable offline from ``messages.jsonl`` logs (plus reference
-transcripts/timings): nothing talks to a server, and the layer test forbids importing
+transcripts/timings): nothing talks to a server, and an import-linter contract forbids importing
 ``smnb.session``, websockets or asyncio from this package.
 
 * :func:`analyse` — every metric of one session (:class:`SessionMetrics`).

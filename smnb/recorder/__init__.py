@@ -8,7 +8,7 @@
   ``payload``) read as records.
 
 May import: the standard library, :mod:`smnb.clock`, :mod:`smnb.protocol.messages`.
-Nothing else (checked by ``tests/test_layers.py``).
+Nothing else (an import-linter contract in ``pyproject.toml``).
 """
 
 from smnb.recorder.jsonl import LOG_NAME, JsonlWriter, read_jsonl, write_jsonl
