@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 import smnb
-from smnb.metrics.stats import percentile
+from smnb.metrics.stats import quantile
 from smnb.recorder import META, RECEIVED, SENT
 from smnb.recorder.saas import read_saas_lines, saas_records, sniff
 from smnb.result import Result
-from tests.table_sessions import fixture
+from tests.support.table_sessions import fixture
 
 SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"
 CHAT1 = SAMPLES / "chat1.jsonl"
@@ -91,7 +91,7 @@ def test_smnb_load_reads_a_saas_recording_into_the_usual_tables(tmp_path: Path) 
     spoken = words[words["type"] == "word"]
     assert len(spoken) == 58
     # Latency is the recording's own measure: audio_ts − end_time (its README: p50 0.78 s).
-    assert percentile(spoken["latency_s"], 50) == pytest.approx(0.78)
+    assert quantile(spoken["latency_s"], 0.5) == pytest.approx(0.78)
     assert result.text.startswith("S1: Welcome to speech.")  # the service's own transcript text
     assert list(result.events["message"].value_counts().sort_index().items()) == [
         ("EndOfUtterance", 6),

@@ -10,7 +10,7 @@ import pytest
 from smnb.exceptions import ConfigError
 from smnb.recorder import RECEIVED, SENT, Record
 from smnb.server.replay import Recording, Timed, load_recording
-from tests.table_sessions import fixture
+from tests.support.table_sessions import fixture
 
 SAMPLES = Path(__file__).resolve().parents[3] / "smnb" / "samples"
 CHAT1 = SAMPLES / "chat1.jsonl"

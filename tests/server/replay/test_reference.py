@@ -12,7 +12,7 @@ import pytest
 from smnb.exceptions import ConfigError
 from smnb.server.replay import load_recording
 from smnb.server.replay.reference import find_reference, load_reference, reference_for
-from tests.table_sessions import fixture
+from tests.support.table_sessions import fixture
 
 SAMPLES = Path(__file__).resolve().parents[3] / "smnb" / "samples"
 WAV = SAMPLES / "audio_01_16kHz.wav"

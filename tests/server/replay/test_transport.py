@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 
 import smnb
 from smnb.exceptions import ConfigError, ServerError
-from smnb.metrics.stats import percentile
+from smnb.metrics.stats import quantile
 from smnb.result import Result
 from smnb.server import serve
 from smnb.server.replay import MISMATCH
@@ -49,7 +49,7 @@ def final_words(result: Result) -> list[tuple[str, float, float]]:
 
 def latency_p50(result: Result) -> float:
     words = result.words
-    return percentile(words.loc[words["type"] == "word", "latency_s"], 50)
+    return quantile(words.loc[words["type"] == "word", "latency_s"], 0.5)
 
 
 def mismatches(result: Result) -> list[str]:
@@ -115,7 +115,7 @@ async def test_chat1_replayed_against_its_audio_gives_its_words_and_its_latency(
     assert abs(latency_p50(again) - latency_p50(recorded)) <= 0.1, latency_p50(again)
     # Word by word, too: each final arrived when the recording says, give or take the loop.
     shift = again.words["latency_s"].to_numpy() - recorded.words["latency_s"].to_numpy()
-    assert percentile(abs(shift), 90) < 0.05, sorted(shift)
+    assert quantile(abs(shift), 0.9) < 0.05, sorted(shift)
     assert mismatches(again) == []
 
 
