@@ -12,7 +12,6 @@ from smnb.server.pocketsphinx import batch
 from smnb.server.pocketsphinx.commit_policy import FLEXIBLE_HOLD, CommitPolicy
 from smnb.server.pocketsphinx.decoder import new_decoder
 from smnb.server.pocketsphinx.recognizer import FIRST_PASS_CONFIDENCE, PocketsphinxRecognizer
-from smnb.server.pocketsphinx.vocabulary import plan
 from smnb.server.recognizer import RecognizerSettings, VocabEntry, Word
 from tests.support.engine_audio import (
     CLIPS,
@@ -182,18 +181,6 @@ def test_additional_vocab_adds_pronounceable_words_and_reports_the_rest() -> Non
         )
     finally:
         recognizer.close()
-
-
-def test_vocabulary_plan_uses_sounds_like_and_skips_the_unpronounceable() -> None:
-    lexicon = {"speech": "S P IY CH", "mat": "M AE T", "ticks": "T IH K S", "cat": "K AE T"}
-    result = plan(
-        [VocabEntry("Speechmatics", ("speech mat ticks",)), "cat", "Qwzx", "fat cat"],
-        lexicon.get,
-    )
-    assert [(w.token, w.content, w.pronunciations) for w in result.words] == [
-        ("speechmatics", "Speechmatics", ("S P IY CH M AE T T IH K S",))
-    ]
-    assert result.skipped == ("Qwzx", "fat cat")
 
 
 def words(*spec: tuple[str, float, float]) -> list[Word]:
