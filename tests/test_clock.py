@@ -45,4 +45,3 @@ def test_it_never_goes_back(move: Callable[[ManualClock], None]) -> None:
     with pytest.raises(ValueError, match="cannot go back"):
         move(clock)
     assert clock() == 10.0  # a refused move changes nothing
-

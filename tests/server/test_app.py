@@ -1,8 +1,8 @@
 """The WebSocket server on a real loopback socket: routes, auth, limits, isolation.
 
 Recognition here is :class:`ToneRecognizer` (in-process, exact) so these tests
-are about the transport; the real engine is exercised in ``tests/conformance``
-and by the ``smnb serve`` subprocess tests at the end.
+are about the transport; the real engine is exercised in ``tests/conformance``,
+and ``smnb serve`` as a process in ``tests/cli/test_serve.py``.
 """
 
 from __future__ import annotations
@@ -10,12 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +22,6 @@ from smnb.server import serve
 from smnb.server.app import is_loopback
 from tests.support.server_fakes import InlineEngine, inline_engine_factory, s16, speech
 
-REPO = Path(__file__).resolve().parents[2]
 START = {
     "message": "StartRecognition",
     "audio_format": {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000},
@@ -225,51 +219,3 @@ async def test_remote_hosts_need_a_key_or_allow_remote() -> None:
     with pytest.raises(ConfigError, match="max_sessions"):
         async with serve(max_sessions=0, engine_factory=inline_engine_factory()):
             pass
-
-
-# --- `smnb serve` as a process ------------------------------------------------------
-
-
-def start_cli(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "smnb", "serve", "--port", "0", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # our signal goes to the server alone, as from a terminal
-    )
-
-
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-async def test_smnb_serve_prints_url_then_stops_cleanly(sig: signal.Signals) -> None:
-    proc = start_cli("--max-sessions", "2")
-    try:
-        assert proc.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
-        url = line.strip()
-        assert url.startswith("ws://127.0.0.1:") and url.endswith("/v2"), line
-        async with connect(url) as ws:  # it accepts connections once the URL is printed
-            assert (await recv_json(ws))["type"] == "concurrent_session_usage"
-            await ws.send(json.dumps(START))
-            assert (await until(ws, "RecognitionStarted"))[-1]["id"]
-        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
-        code = await asyncio.to_thread(proc.wait, 30)
-        stderr = proc.stderr.read() if proc.stderr else ""
-        assert code == 0, stderr
-        assert "Traceback" not in stderr
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def test_smnb_serve_help_describes_every_option() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "smnb", "serve", "--help"],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    for option in ("--host", "--port", "--api-key", "--max-sessions", "--allow-remote"):
-        assert option in out

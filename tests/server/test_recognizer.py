@@ -8,6 +8,7 @@ checked on the real pocketsphinx recognizer over real speech.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import typing
 
 import numpy as np
@@ -109,7 +110,7 @@ def test_the_pocketsphinx_recognizer_keeps_the_recognizer_contract() -> None:
     assert done == sorted(done) and done[-1] == pytest.approx(duration(CLIP), abs=0.02)
     finals = [w for u in updates for w in u.finals]
     assert finals and updates[-1].partial == ()  # finish leaves nothing provisional
-    assert all(a.end_time <= b.start_time + 1e-9 for a, b in zip(finals, finals[1:]))
+    assert all(a.end_time <= b.start_time + 1e-9 for a, b in itertools.pairwise(finals))
     assert all(0.0 <= w.start_time <= w.end_time <= duration(CLIP) + 0.01 for w in finals)
     committed_until = 0.0
     for update in updates:  # each partial is the whole tail after the committed words

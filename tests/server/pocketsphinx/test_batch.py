@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def test_a_real_clip_gives_its_words_inside_the_clip(words: list[Word]) -> None:
         assert 0.0 <= word.confidence <= 1.0
     starts = [w.start_time for w in words]
     assert starts == sorted(starts)
-    assert all(a.end_time <= b.start_time + 1e-9 for a, b in zip(words, words[1:]))
+    assert all(a.end_time <= b.start_time + 1e-9 for a, b in itertools.pairwise(words))
 
 
 def test_samples_give_the_files_words_and_a_finite_max_delay_is_ignored(

@@ -225,12 +225,3 @@ async def test_a_recording_that_cannot_be_replayed_fails_before_listening(tmp_pa
     )  # fmt: skip
     assert bad.returncode == 2
     assert bad.stderr.strip() == f"smnb: replay: {tmp_path} holds no messages.jsonl"
-
-
-def test_smnb_serve_help_describes_the_replay_options() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "smnb", "serve", "--help"],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    assert "--replay PATH" in out and "--replay-audio FILE" in out
-    assert "SaaS" in out

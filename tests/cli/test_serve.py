@@ -1,0 +1,223 @@
+"""``smnb serve`` as a user runs it: a real process on loopback, real clients, signals.
+
+The server prints its URL once it accepts connections; official clients work against it
+unchanged; SIGINT or SIGTERM stop it with exit code 0; bad flags exit 2 with a one-line
+message naming the problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from smnb.cli.main import EXIT_BAD_INPUT, main
+from tests.support.engine_audio import SAMPLES, duration, reference
+
+REPO = Path(__file__).resolve().parents[2]
+START = {
+    "message": "StartRecognition",
+    "audio_format": {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000},
+    "transcription_config": {"language": "en", "max_delay": 1.0},
+}
+CLIP = "librispeech-1988-24833-0000"  # 3.3 s of real speech
+
+
+async def recv_json(ws: ClientConnection) -> dict[str, Any]:
+    frame = await asyncio.wait_for(ws.recv(), 10)
+    assert isinstance(frame, str), "server messages must be text frames"
+    msg: dict[str, Any] = json.loads(frame)
+    return msg
+
+
+async def until(ws: ClientConnection, kind: str) -> list[dict[str, Any]]:
+    """Every message up to and including the first of ``kind``."""
+    out = []
+    while True:
+        out.append(await recv_json(ws))
+        if out[-1]["message"] == kind:
+            return out
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "smnb", "serve", "--port", "0", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # our signal goes to the server alone, as from a terminal
+    )
+
+
+KEY = "serve-test-key-0123456789"
+
+
+def start_run(*args: str) -> subprocess.Popen[str]:
+    """``smnb serve ARGS`` that is expected to exit by itself."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "smnb", "serve", *args],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def processes() -> Iterator[dict[str, subprocess.Popen[str]]]:
+    """Every process this module's tests look at, started at once: each takes seconds."""
+    procs = {
+        "SIGTERM": start_cli("--max-sessions", "2"),
+        "SIGINT": start_cli("--max-sessions", "2"),
+        "key": start_cli("--api-key", KEY),
+        "help": start_run("--help"),
+        "bad": start_run("--max-sessions", "0"),
+    }
+    try:
+        yield procs
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_smnb_serve_prints_url_then_stops_cleanly(
+    sig: signal.Signals, processes: dict[str, subprocess.Popen[str]]
+) -> None:
+    proc = processes[sig.name]
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        url = line.strip()
+        assert url.startswith("ws://127.0.0.1:") and url.endswith("/v2"), line
+        async with connect(url) as ws:  # it accepts connections once the URL is printed
+            assert (await recv_json(ws))["type"] == "concurrent_session_usage"
+            await ws.send(json.dumps(START))
+            assert (await until(ws, "RecognitionStarted"))[-1]["id"]
+        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+        code = await asyncio.to_thread(proc.wait, 30)
+        stderr = proc.stderr.read() if proc.stderr else ""
+        assert code == 0, stderr
+        assert "Traceback" not in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def test_the_official_client_transcribes_real_speech_with_the_api_key(
+    processes: dict[str, subprocess.Popen[str]],
+) -> None:
+    from speechmatics.rt import AsyncClient, AudioEncoding, AudioFormat, TranscriptionConfig
+
+    key = KEY
+    proc = processes["key"]
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        url = line.strip()
+        with pytest.raises(InvalidStatus) as refused:  # no key, no session
+            async with connect(url):
+                pass
+        assert refused.value.response.status_code == 401
+
+        finals: list[str] = []
+        ends: list[float] = []
+        with wave.open(str(SAMPLES / f"{CLIP}.wav")) as wav:
+            pcm = io.BytesIO(wav.readframes(wav.getnframes()))
+        async with AsyncClient(api_key=key, url=url) as client:
+            client.on("AddTranscript", lambda m: finals.append(m["metadata"]["transcript"]))
+            client.on("AddTranscript", lambda m: ends.extend(r["end_time"] for r in m["results"]))
+            await asyncio.wait_for(
+                client.transcribe(
+                    pcm,
+                    transcription_config=TranscriptionConfig(language="en", max_delay=2.0),
+                    audio_format=AudioFormat(AudioEncoding.PCM_S16LE, 16000, chunk_size=3200),
+                ),
+                60,
+            )
+        heard = set("".join(finals).lower().replace(".", " ").replace(",", " ").split())
+        spoken = set(reference(CLIP).lower().split())
+        assert len(heard & spoken) >= 0.6 * len(spoken), (finals, spoken)
+        assert ends and 0.0 < max(ends) <= duration(CLIP) + 0.01  # audio time, not wall time
+
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        code = await asyncio.to_thread(proc.wait, 30)
+        stdout, stderr = proc.communicate(timeout=10)
+        assert code == 0, stderr
+        assert "Traceback" not in stderr and "smnb serve: stopped" in stderr
+        assert stdout == ""  # the URL was the only line on stdout
+        assert key not in line + stdout + stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def help_text(processes: dict[str, subprocess.Popen[str]]) -> str:
+    out, err = processes["help"].communicate(timeout=60)
+    assert processes["help"].returncode == 0, err
+    return out
+
+
+def test_smnb_serve_help_describes_every_option(help_text: str) -> None:
+    out = help_text
+    for option in ("--host", "--port", "--api-key", "--max-sessions", "--allow-remote"):
+        assert option in out
+
+
+def test_smnb_serve_help_describes_the_replay_options(help_text: str) -> None:
+    out = help_text
+    assert "--replay PATH" in out and "--replay-audio FILE" in out
+    assert "SaaS" in out
+
+
+BAD_FLAGS = {
+    "not-a-port": (["--port", "nine"], "argument --port: invalid int value: 'nine'"),
+    "unknown-flag": (["--verbose-please"], "unrecognized arguments: --verbose-please"),
+    "remote-without-key": (["--host", "0.0.0.0"], "reachable from other machines"),
+    "no-sessions": (["--max-sessions", "0"], "max_sessions must be at least 1, not 0"),
+    "audio-without-replay": (["--replay-audio", "x.wav"], "--replay-audio needs --replay"),
+    "missing-recording": (["--replay", "no/such.jsonl"], "replay: no such recording"),
+}
+
+
+@pytest.mark.parametrize(("argv", "problem"), BAD_FLAGS.values(), ids=BAD_FLAGS.keys())
+def test_bad_flags_exit_2_with_one_line_naming_the_problem(
+    argv: list[str], problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:  # in-process, as `python -m smnb` runs it: sys.exit(main())
+        code = main(["serve", *argv])
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code  # type: ignore[assignment]
+    out, err = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT == 2, err
+    assert out == ""  # no URL: nothing was served
+    lines = err.strip().splitlines()
+    if lines[0].startswith("usage:"):  # argparse puts its usage before the message
+        lines = [ln for ln in lines if ln.startswith("smnb")]
+    assert len(lines) == 1 and problem in lines[0], err
+
+
+def test_a_real_process_exits_2_on_bad_flags_too(
+    processes: dict[str, subprocess.Popen[str]],
+) -> None:
+    proc = processes["bad"]  # smnb serve --max-sessions 0
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and out == ""
+    assert err == "smnb: max_sessions must be at least 1, not 0\n"
