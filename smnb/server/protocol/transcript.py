@@ -9,7 +9,16 @@ the service's:
 * a ``.`` (``attaches_to: previous``, ``is_eos: true``) closes each utterance the
   engine ended, and the next word starts with a capital;
 * partials come on a fixed audio cadence (:data:`PARTIAL_INTERVAL`), empty ones in
-  silence included, and right after every final; empty finals mark long silences;
+  silence included, and right after every final;
+* finals keep a steady audio cadence, as the service's do (an ``AddTranscript`` every
+  0.37 s of audio at the median in recorded SaaS sessions): committed words go out at
+  once (the cadence never holds a word back, so it adds no latency), and when
+  :data:`FINAL_INTERVAL` of audio has passed without an ``AddTranscript`` an empty one
+  is sent. Its metadata advances over audio known to hold no more words
+  (:meth:`TranscriptWriter._horizon`), so in silence the empty finals step through
+  the timeline; while words are pending (not yet due under ``max_delay``) the
+  metadata cannot pass them, and an empty final is only sent after
+  :data:`HEARTBEAT_INTERVAL`, the longest gap the service was seen to leave;
 * with an end-of-utterance trigger it tells the session when the silence since the
   last word is long enough (:meth:`eou_due`), once per silence.
 
@@ -29,8 +38,16 @@ from smnb.server.recognizer import Update, Word
 PARTIAL_INTERVAL = 0.36
 """Audio seconds between two partials (the cadence seen in real traffic)."""
 
-EMPTY_FINAL_INTERVAL = 1.8
-"""Audio seconds of settled silence after which an empty final is sent (as the service does)."""
+FINAL_INTERVAL = PARTIAL_INTERVAL
+"""Audio seconds without an ``AddTranscript`` after which an empty one is sent."""
+
+HEARTBEAT_INTERVAL = 2 * FINAL_INTERVAL
+"""...or, while pending words keep its metadata from advancing, after this long."""
+
+SILENCE_SETTLE = 1.0
+"""With no word pending, audio older than this (or than ``max_delay``, if smaller) holds no
+word still to come: a word reaches the partial within ~0.75 s of its start (measured on
+the bundled clips, the VAD's 0.6 s pre-roll included)."""
 
 EOU_PENDING_GRACE = 0.6
 """Extra silence required for an end of utterance while words are still provisional."""
@@ -48,7 +65,8 @@ class TranscriptWriter:
     eou_trigger: float = 0.0
     speakers: bool = False
     settle_delay: float = 4.0
-    """Audio older than this (the max_delay) with no pending word is known silence."""
+    """The session's ``max_delay``: every word ending before ``processed - settle_delay``
+    is final already."""
 
     final_end: float = 0.0
     processed: float = 0.0
@@ -59,26 +77,27 @@ class TranscriptWriter:
     _last_word_end: float | None = None
     _eou_armed: bool = False
     _partial: tuple[Word, ...] = field(default_factory=tuple)
+    _last_final_at: float = 0.0  # audio processed when the last AddTranscript went out
 
     # --- updates ----------------------------------------------------------------
 
     def update(self, update: Update) -> list[Message]:
-        """Messages for the result of a ``feed``: a final if words were committed,
-        then a partial (after a final, or when the cadence is due), or an empty final
-        during a long silence."""
+        """Messages for the result of a ``feed``: a final if words were committed (or an
+        empty one when the final cadence is due), then a partial (after a final, or when
+        the partial cadence is due)."""
         self._advance(update)
         out: list[Message] = []
         results = self._results(update.finals, update.utterance_ends)
         if results:
             out.append(self._final(results))
-        elif not self._partial and self._settled() - self.final_end >= EMPTY_FINAL_INTERVAL:
-            out.append(self._final([], end=self._settled()))
+        elif self._empty_final_due():
+            out.append(self._final([]))
         due = self.processed + _EPS >= self._next_partial
         if due:
             self._next_partial = (math.floor(self.processed / PARTIAL_INTERVAL + _EPS) + 1) * (
                 PARTIAL_INTERVAL
             )
-        if self.partials and (results or due):
+        if self.partials and (out or due):
             out.append(self._partial_message())
         return out
 
@@ -143,8 +162,22 @@ class TranscriptWriter:
             self._last_word_end = max(self._last_word_end or 0.0, *newest)
             self._eou_armed = True
 
-    def _settled(self) -> float:
-        return self.processed - self.settle_delay
+    def _horizon(self) -> float:
+        """How far the finals' metadata may reach: no word still to come starts before it.
+
+        Not past a pending word, nor past audio so recent a word may not have surfaced
+        in the recognizer's output yet.
+        """
+        settled = self.processed - min(self.settle_delay, SILENCE_SETTLE)
+        if self._partial:
+            settled = min(settled, self._partial[0].start_time)
+        return max(self.final_end, settled)
+
+    def _empty_final_due(self) -> bool:
+        since = self.processed - self._last_final_at + _EPS
+        if since < FINAL_INTERVAL:
+            return False
+        return self._horizon() > self.final_end + _EPS or since >= HEARTBEAT_INTERVAL
 
     def _results(
         self, words: Sequence[Word], ends: Iterable[float], *, close: bool = False
@@ -165,7 +198,8 @@ class TranscriptWriter:
         if not self._sentence_open:
             return
         self._sentence_open = False
-        end = out[-1]["end_time"] if out else self._last_final_word_end
+        # Never before the metadata start: an empty final may have passed the word already.
+        end = max(out[-1]["end_time"] if out else self._last_final_word_end, self.final_end)
         alt: dict[str, Any] = {"content": ".", "confidence": 1.0, "language": self.language}
         if self.speakers:
             alt["speaker"] = self._last_speaker or "UU"
@@ -204,12 +238,11 @@ class TranscriptWriter:
             self._last_final_word_end = word.end_time
         return result
 
-    def _final(
-        self, results: list[Message], *, end: float | None = None, forced: bool = False
-    ) -> Message:
+    def _final(self, results: list[Message], *, forced: bool = False) -> Message:
         start = self.final_end
-        stop = max([start, *(r["end_time"] for r in results)] + ([] if end is None else [end]))
+        stop = max([self._horizon(), *(r["end_time"] for r in results)])
         self.final_end = stop
+        self._last_final_at = self.processed
         msg = self._transcript(ServerMessage.ADD_TRANSCRIPT, results, start, stop)
         msg["metadata"]["transcript"] = _text(results) + (" " if results else "")
         if forced:
