@@ -52,10 +52,11 @@ from smnb.server.protocol.actions import (
     ForceEnd,
     OpenChannels,
     QuerySpeakers,
+    Reconfigure,
     Send,
 )
 from smnb.server.protocol.session import ServerSession
-from smnb.server.recognizer import RecognizerSettings, Update
+from smnb.server.recognizer import MaxDelayMode, RecognizerSettings, Update
 
 if TYPE_CHECKING:
     from smnb.server.replay import ReplaySpec
@@ -82,6 +83,7 @@ class RecognizerHandle(Protocol):
     async def force_end_of_utterance(self) -> Update: ...
     async def finish(self) -> Update: ...
     async def speakers(self) -> dict[str, list[str]]: ...
+    async def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -335,6 +337,8 @@ class _Connection:
                     merged.setdefault(label, []).extend(ids)
             return merged
         handle = self.handles[command.channel]
+        if isinstance(command, Reconfigure):
+            return await handle.reconfigure(command.max_delay, command.max_delay_mode)
         call: Awaitable[Update]
         if isinstance(command, Feed):
             call = handle.feed(command.samples.astype("<i2").tobytes())

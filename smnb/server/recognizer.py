@@ -107,3 +107,7 @@ class Recognizer(Protocol):
     def speakers(self) -> dict[str, list[str]]:
         """Speaker labels seen so far mapped to opaque identifiers (``GetSpeakers``)."""
         ...
+
+    def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None:
+        """Apply a new ``max_delay`` (``SetRecognitionConfig``) to every word not yet final."""
+        ...

@@ -2,7 +2,8 @@
 
 Recognition here is :class:`ToneRecognizer` (in-process, exact) so these tests
 are about the transport; the real engine is exercised in ``tests/conformance``,
-and ``smnb serve`` as a process in ``tests/cli/test_serve.py``.
+``smnb serve`` as a process in ``tests/cli/test_serve.py``, and here by the
+``SetRecognitionConfig`` test at the end.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -20,6 +22,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from smnb.exceptions import ConfigError
 from smnb.server import serve
 from smnb.server.app import is_loopback
+from tests.support.engine_audio import clip
+from tests.support.rt_stream import stream
 from tests.support.server_fakes import InlineEngine, inline_engine_factory, s16, speech
 
 START = {
@@ -219,3 +223,31 @@ async def test_remote_hosts_need_a_key_or_allow_remote() -> None:
     with pytest.raises(ConfigError, match="max_sessions"):
         async with serve(max_sessions=0, engine_factory=inline_engine_factory()):
             pass
+
+
+# --- the real engine --------------------------------------------------------------------
+
+
+async def test_set_recognition_config_max_delay_reaches_the_real_engine() -> None:
+    """Start at max_delay 4, switch to 1 at 3 s: the words not final yet follow the new bound."""
+    pcm = np.concatenate([clip("librivox-ss01-0870"), np.zeros(48000, np.int16)]).tobytes()
+    config = {"max_delay": 4.0, "max_delay_mode": "fixed"}
+    change = {"message": "SetRecognitionConfig",
+              "transcription_config": {"max_delay": 1.0, "max_delay_mode": "fixed"}}  # fmt: skip
+    switch = 3.0
+
+    def latencies(got: Any) -> list[float]:  # audio acknowledged when a word's final came
+        return [
+            position - r["end_time"]
+            for position, msg in got.timed()
+            if msg["message"] == "AddTranscript"
+            for r in msg["results"]
+            if r["type"] == "word" and r["end_time"] > switch
+        ]
+
+    async with serve() as url:
+        kept = latencies(await stream(url, pcm, config))
+        changed = latencies(await stream(url, pcm, config, texts={round(switch * 32000): change}))
+    assert len(changed) > 5 and len(kept) > 5
+    assert max(kept) > 1.5  # at max_delay 4 these words wait longer ...
+    assert max(changed) <= 1.0 + 0.1  # ... than the new bound allows (0.1 s: ack resolution)

@@ -12,10 +12,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import numpy as np
 
-from smnb.server.recognizer import SAMPLE_RATE, RecognizerSettings, Samples, Update, Word
+from smnb.server.recognizer import (
+    SAMPLE_RATE,
+    MaxDelayMode,
+    RecognizerSettings,
+    Samples,
+    Update,
+    Word,
+)
 
 NAMES = ("", "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 FRAME = SAMPLE_RATE * 30 // 1000
@@ -85,6 +93,9 @@ class ToneRecognizer:
 
     def speakers(self) -> dict[str, list[str]]:
         return {"S1": ["spk-1"]} if self.settings.speaker_diarization and self._last_end else {}
+
+    def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None:
+        self.settings = replace(self.settings, max_delay=max_delay, max_delay_mode=max_delay_mode)
 
     def close(self) -> None:
         pass
@@ -159,6 +170,9 @@ class _InlineHandle:
 
     async def speakers(self) -> dict[str, list[str]]:
         return self.recognizer.speakers()
+
+    async def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None:
+        self.recognizer.reconfigure(max_delay, max_delay_mode)
 
     async def close(self) -> None:
         self.recognizer.close()

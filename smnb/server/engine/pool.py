@@ -12,7 +12,7 @@ recognizer therefore runs in its own worker process, and the loop only waits on 
   hooks; by default pocketsphinx's cepstral mean, so a new worker's first utterance is
   not decoded with the generic prior).
 * :class:`RecognizerHandle` is one session's recognizer: ``feed``, ``force_end_of_utterance``,
-  ``finish``, ``speakers``, ``close``. Calls on one handle run one at a time.
+  ``finish``, ``speakers``, ``reconfigure``, ``close``. Calls on one handle run one at a time.
 * The recognizer factory is injectable (any picklable callable taking
   :class:`~smnb.server.recognizer.RecognizerSettings`), so tests can run a cheap recognizer
   through the same machinery. ``prewarm`` runs in each worker before it is offered.
@@ -51,7 +51,7 @@ from smnb.server.engine.worker import (
     default_prewarm,
     worker_main,
 )
-from smnb.server.recognizer import RecognizerSettings, Update
+from smnb.server.recognizer import MaxDelayMode, RecognizerSettings, Update
 
 STOP_TIMEOUT = 2.0
 """Seconds a worker gets to exit on request before it is terminated (then killed)."""
@@ -238,6 +238,10 @@ class RecognizerHandle:
     async def speakers(self) -> dict[str, list[str]]:
         speakers: dict[str, list[str]] = await self._call("speakers")
         return speakers
+
+    async def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None:
+        """New ``max_delay`` / ``max_delay_mode`` for the words not yet final."""
+        await self._call("reconfigure", (max_delay, max_delay_mode))
 
     async def close(self) -> None:
         """End the session; the worker goes back to the pool (or is retired). Idempotent."""

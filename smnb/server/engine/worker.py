@@ -2,8 +2,9 @@
 
 :func:`worker_main` is the target of every engine worker process started by
 :mod:`smnb.server.engine.pool`. It answers ``open``, ``feed``, ``force_end_of_utterance``,
-``finish``, ``speakers``, ``close`` and ``exit`` commands with ``("ok", value)`` or
-``("error", traceback)``, and never decides when it stops: the parent does.
+``finish``, ``speakers``, ``reconfigure``, ``close`` and ``exit`` commands with
+``("ok", value)`` or ``("error", traceback)``, and never decides when it stops: the
+parent does.
 
 The ``default_*`` hooks are what the pool uses unless told otherwise: pocketsphinx
 recognizers, a prewarmed decoder, and the cepstral mean carried from worker to worker.
@@ -98,6 +99,8 @@ def worker_main(
                     reply("ok", recognizer.finish())
                 elif command == "speakers":
                     reply("ok", recognizer.speakers())
+                elif command == "reconfigure":
+                    reply("ok", recognizer.reconfigure(*argument))
                 elif command == "close":
                     close = getattr(recognizer, "close", None)
                     recognizer = None

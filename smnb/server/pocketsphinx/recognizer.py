@@ -40,6 +40,7 @@ Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,14 @@ from smnb.server.pocketsphinx.decoder import CACHE
 from smnb.server.pocketsphinx.diarization import OnlineDiarizer
 from smnb.server.pocketsphinx.segmenter import FRAME_BYTES, Event, SpeechSegmenter
 from smnb.server.pocketsphinx.vocabulary import plan
-from smnb.server.recognizer import SAMPLE_RATE, RecognizerSettings, Samples, Update, Word
+from smnb.server.recognizer import (
+    SAMPLE_RATE,
+    MaxDelayMode,
+    RecognizerSettings,
+    Samples,
+    Update,
+    Word,
+)
 
 FRAME_RATE = 100
 """pocketsphinx feature frames per second."""
@@ -171,6 +179,11 @@ class PocketsphinxRecognizer:
     def speakers(self) -> dict[str, list[str]]:
         """Speaker labels seen so far → opaque identifiers (empty without diarization)."""
         return {} if self._diarizer is None else self._diarizer.speakers()
+
+    def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None:
+        """New commit deadlines for the words not yet final, from the next frame on."""
+        self.settings = replace(self.settings, max_delay=max_delay, max_delay_mode=max_delay_mode)
+        self._policy = CommitPolicy(max_delay, max_delay_mode)
 
     def close(self) -> None:
         """Release the decoder to the per-process cache (or drop it if vocabulary made it dirty)."""

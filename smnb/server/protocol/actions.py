@@ -5,8 +5,8 @@ transport (:mod:`smnb.server.app`) carries them out **in order**. Two kinds:
 
 * wire actions: :class:`Send` one message as a text frame, :class:`Close` the socket;
 * engine commands (:class:`OpenChannels`, :class:`Feed`, :class:`ForceEnd`,
-  :class:`Finish`, :class:`QuerySpeakers`): the transport runs the command on
-  the recognizer of ``channel`` and hands the outcome straight back with
+  :class:`Finish`, :class:`QuerySpeakers`, :class:`Reconfigure`): the transport runs
+  the command on the recognizer of ``channel`` and hands the outcome straight back with
   :meth:`ServerSession.engine_done`, running the actions *that* returns before
   the rest of the list. So the messages that follow from a decode come out
   exactly where the decode sits in the sequence.
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from smnb.server.recognizer import RecognizerSettings, Samples
+from smnb.server.recognizer import MaxDelayMode, RecognizerSettings, Samples
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,5 +78,14 @@ class QuerySpeakers:
     final: bool
 
 
-EngineCommand = OpenChannels | Feed | ForceEnd | Finish | QuerySpeakers
+@dataclass(frozen=True, slots=True)
+class Reconfigure:
+    """Apply a new ``max_delay`` / ``max_delay_mode`` on ``channel``'s recognizer → ``None``."""
+
+    channel: str | None
+    max_delay: float
+    max_delay_mode: MaxDelayMode
+
+
+EngineCommand = OpenChannels | Feed | ForceEnd | Finish | QuerySpeakers | Reconfigure
 Action = Send | Close | EngineCommand

@@ -41,6 +41,7 @@ from smnb.server.protocol.actions import (
     ForceEnd,
     OpenChannels,
     QuerySpeakers,
+    Reconfigure,
     Send,
 )
 from smnb.server.protocol.start import SessionPlan
@@ -172,6 +173,8 @@ class ServerSession:
         if isinstance(command, QuerySpeakers):
             out: list[Action] = [Send(_speakers_result(result))]
             return out + self._end_of_transcript() if command.final else out
+        if isinstance(command, Reconfigure):
+            return []
         channel = self._channels[command.channel]
         writer = channel.writer
         if isinstance(command, Feed):
@@ -352,15 +355,21 @@ class ServerSession:
             changes = start.check_mid_session(self.plan.transcription_config, msg)
         except Rejected as exc:
             return self.fail(exc.error_type, exc.reason)
+        delay = start.commit_delay(self.plan.transcription_config)
         self.plan.transcription_config.update(changes)
+        new_delay = start.commit_delay(self.plan.transcription_config)
+        out: list[Action] = []
         for channel in self._channels.values():
+            if new_delay != delay and not channel.ended:  # for the words not final yet
+                channel.writer.settle_delay = new_delay[0]
+                out.append(Reconfigure(channel.label, *new_delay))
             if "enable_partials" in changes:
                 channel.writer.partials = bool(changes["enable_partials"])
             conversation = changes.get("conversation_config")
             if conversation is not None:
                 trigger = conversation.get("end_of_utterance_silence_trigger", 0.0)
                 channel.writer.eou_trigger = float(trigger)
-        return []
+        return out
 
     def _get_speakers(self, msg: Message) -> list[Action]:
         if msg.get("final"):

@@ -19,7 +19,7 @@ from smnb._version import __version__
 from smnb.exceptions import ConfigError, Rejected
 from smnb.protocol.config import validate_audio_format, validate_transcription_config
 from smnb.protocol.messages import ErrorType, Message, ServerMessage
-from smnb.server.recognizer import RecognizerSettings, VocabEntry
+from smnb.server.recognizer import MaxDelayMode, RecognizerSettings, VocabEntry
 
 LANGUAGES = {"en": "English"}
 """Languages the embedded recognizer speaks (code → ``language_description``)."""
@@ -98,9 +98,10 @@ def plan_session(message: Mapping[str, Any], *, path_language: str | None = None
     warnings = _check_extras(message)
     speaker_cfg = config.get("speaker_diarization_config") or {}
     speakers = diarization in _SPEAKER_MODES
+    max_delay, max_delay_mode = commit_delay(config)
     settings = RecognizerSettings(
-        max_delay=float(config.get("max_delay", 4.0)),
-        max_delay_mode=config.get("max_delay_mode", "flexible"),
+        max_delay=max_delay,
+        max_delay_mode=max_delay_mode,
         enable_partials=bool(config.get("enable_partials", False)),
         speaker_diarization=speakers,
         max_speakers=speaker_cfg.get("max_speakers"),
@@ -119,6 +120,12 @@ def plan_session(message: Mapping[str, Any], *, path_language: str | None = None
         get_speakers_at_end=bool(speaker_cfg.get("get_speakers", False)),
         warnings=warnings,
     )
+
+
+def commit_delay(config: Mapping[str, Any]) -> tuple[float, MaxDelayMode]:
+    """``max_delay`` and ``max_delay_mode`` of a checked config, defaults filled in."""
+    mode: MaxDelayMode = "fixed" if config.get("max_delay_mode") == "fixed" else "flexible"
+    return float(config.get("max_delay", 4.0)), mode
 
 
 def check_mid_session(original: Mapping[str, Any], message: Mapping[str, Any]) -> Message:

@@ -171,13 +171,15 @@ class TranscriptWriter:
         settled = self.processed - min(self.settle_delay, SILENCE_SETTLE)
         if self._partial:
             settled = min(settled, self._partial[0].start_time)
-        return max(self.final_end, settled)
+        return max(self.final_end, round(settled, 3))  # as the metadata is written
 
     def _empty_final_due(self) -> bool:
         since = self.processed - self._last_final_at + _EPS
         if since < FINAL_INTERVAL:
             return False
-        return self._horizon() > self.final_end + _EPS or since >= HEARTBEAT_INTERVAL
+        if self._horizon() > self.final_end + _EPS:
+            return True
+        return bool(self._partial) and since >= HEARTBEAT_INTERVAL  # held by a pending word
 
     def _results(
         self, words: Sequence[Word], ends: Iterable[float], *, close: bool = False

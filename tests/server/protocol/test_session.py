@@ -27,6 +27,7 @@ from smnb.server.protocol.actions import (
     ForceEnd,
     OpenChannels,
     QuerySpeakers,
+    Reconfigure,
     Send,
 )
 from smnb.server.protocol.session import ServerSession, State
@@ -80,8 +81,10 @@ class Driver:
             for rec in self.recognizers.values():
                 out.update(rec.speakers())
             return out
-        assert isinstance(action, Feed | ForceEnd | Finish)
+        assert isinstance(action, Feed | ForceEnd | Finish | Reconfigure)
         rec = self.recognizers[action.channel]
+        if isinstance(action, Reconfigure):
+            return rec.reconfigure(action.max_delay, action.max_delay_mode)
         if isinstance(action, Feed):
             return rec.feed(action.samples)
         if isinstance(action, ForceEnd):
@@ -432,6 +435,53 @@ def test_legacy_set_recognition_config_with_its_full_config() -> None:
     assert d.closed is None
     d.stream(s16(speech(["bravo", 1.0])))
     assert d.of("AddPartialTranscript") and d.of("EndOfUtterance")
+
+
+def final_positions(d: Driver, audio: bytes, chunk: int = 1600) -> dict[str, float]:
+    """Stream ``audio``; the audio sent (seconds) when each word's final came."""
+    out: dict[str, float] = {}
+    for i in range(0, len(audio), chunk):
+        for msg in d.binary(audio[i : i + chunk]):
+            for r in msg.get("results", []) if msg["message"] == "AddTranscript" else []:
+                out.setdefault(r["alternatives"][0]["content"], (i + chunk) / 32000)
+    return out
+
+
+@pytest.mark.parametrize(("before", "after"), [(4.0, 1.0), (1.0, 4.0)])
+def test_set_recognition_config_max_delay_applies_to_words_not_yet_final(
+    before: float, after: float
+) -> None:
+    d = Driver(utterance_gap=10.0)  # words are committed by their max_delay deadline alone
+    d.start(max_delay=before, max_delay_mode="fixed")
+    sent = final_positions(d, s16(speech(["alpha", 0.5])))  # alpha ends at 0.3, pending
+    assert sent == {}
+    actions = d.session.receive_text(json.dumps({
+        "message": "SetRecognitionConfig", "transcription_config": {"max_delay": after},
+    }))  # fmt: skip
+    assert actions == [Reconfigure(None, after, "fixed")]
+    d.run(actions)
+    offset = 0.8
+    sent = {w: offset + t for w, t in final_positions(d, s16(speech(["bravo", 6.0]))).items()}
+    # ToneRecognizer commits max_delay - 0.2 s of audio after a word's end
+    assert sent["Alpha"] == pytest.approx(max(offset, 0.3 + after - 0.2), abs=0.11)
+    assert sent["bravo"] == pytest.approx(offset + 0.3 + after - 0.2, abs=0.11)
+
+
+def test_set_recognition_config_reconfigures_only_on_a_change() -> None:
+    config = {"language": "en", "max_delay": 2.0, "operating_point": "enhanced"}
+    d = Driver()
+    d.start(**config)
+    d.stream(s16(speech(["alpha", 0.5])))
+
+    def reconfigures(change: dict[str, Any]) -> list[Action]:
+        msg = {"message": "SetRecognitionConfig", "transcription_config": {**config, **change}}
+        return [a for a in d.session.receive_text(json.dumps(msg)) if isinstance(a, Reconfigure)]
+
+    assert reconfigures({}) == []  # the legacy client resends its whole config
+    assert reconfigures({"enable_partials": True}) == []
+    assert reconfigures({"max_delay_mode": "fixed"}) == [Reconfigure(None, 2.0, "fixed")]
+    d.text({"message": "EndOfStream", "last_seq_no": 0})
+    assert reconfigures({"max_delay": 1.0}) == []  # the session is over
 
 
 def test_get_speakers_now_and_at_the_end() -> None:

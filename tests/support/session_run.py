@@ -1,0 +1,113 @@
+"""One server session run in-process: the real protocol layer and a real recognizer, no sockets.
+
+:func:`run_session` plays the transport of :mod:`smnb.server.app` synchronously (actions in
+order, engine commands on one recognizer per channel) and stamps every message with the
+audio the recognizer had decoded when it was sent: the server's own clock, identical
+whatever the pace. ``texts`` are client messages sent once a given number of bytes of the
+stream has gone (e.g. a ``SetRecognitionConfig`` mid-session).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
+from smnb.server.protocol.actions import (
+    Action,
+    Close,
+    Feed,
+    Finish,
+    ForceEnd,
+    OpenChannels,
+    QuerySpeakers,
+    Reconfigure,
+    Send,
+)
+from smnb.server.protocol.session import ServerSession
+from smnb.server.recognizer import Recognizer, RecognizerSettings, Update
+
+RAW16 = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
+
+Timed = list[tuple[float, dict[str, Any]]]
+
+
+def run_session(
+    pcm: bytes,
+    config: Mapping[str, Any],
+    *,
+    chunk: int = 3200,
+    texts: Mapping[int, Mapping[str, Any]] | None = None,
+    recognizer: Callable[[RecognizerSettings], Recognizer] = PocketsphinxRecognizer,
+) -> Timed:
+    """Every server message of one raw 16 kHz session, with its audio time (see above)."""
+    session = ServerSession("inline")
+    recognizers: dict[str | None, Recognizer] = {}
+    out: Timed = []
+    position = 0.0
+
+    def execute(action: Action) -> Any:
+        nonlocal position
+        if isinstance(action, OpenChannels):
+            recognizers.update({c: recognizer(action.settings) for c in action.channels})
+            return None
+        if isinstance(action, QuerySpeakers):
+            return {k: v for r in recognizers.values() for k, v in r.speakers().items()}
+        rec = recognizers[action.channel]
+        if isinstance(action, Reconfigure):
+            return rec.reconfigure(action.max_delay, action.max_delay_mode)
+        result: Update
+        if isinstance(action, Feed):
+            result = rec.feed(action.samples)
+        elif isinstance(action, ForceEnd):
+            result = rec.force_end_of_utterance()
+        else:
+            assert isinstance(action, Finish)
+            result = rec.finish()
+        position = max(position, result.processed_until)
+        return result
+
+    def run(actions: list[Action]) -> None:
+        queue = deque(actions)
+        while queue:
+            action = queue.popleft()
+            if isinstance(action, Send):
+                out.append((position, action.message))
+            elif isinstance(action, Close):
+                raise AssertionError(f"the session closed: {out[-1][1]}")
+            else:
+                queue.extendleft(reversed(session.engine_done(action, execute(action))))
+
+    run(session.opened())
+    start = {"message": "StartRecognition", "audio_format": RAW16,
+             "transcription_config": {"language": "en", **config}}  # fmt: skip
+    run(session.receive_text(json.dumps(start)))
+    pending = dict(texts or {})
+    try:
+        for i in range(0, len(pcm), chunk):
+            for at in sorted(k for k in pending if k <= i):
+                run(session.receive_text(json.dumps(pending.pop(at))))
+            run(session.receive_binary(pcm[i : i + chunk]))
+        run(session.receive_text(json.dumps({"message": "EndOfStream", "last_seq_no": 0})))
+    finally:
+        for rec in recognizers.values():
+            close = getattr(rec, "close", None)
+            if close is not None:
+                close()
+    return out
+
+
+def of(timed: Timed, kind: str) -> Timed:
+    return [(t, m) for t, m in timed if m["message"] == kind]
+
+
+def final_latencies(timed: Timed) -> list[tuple[float, float]]:
+    """``(word end_time, audio decoded when its final went out − end_time)`` per final word."""
+    return [
+        (r["end_time"], t - r["end_time"])
+        for t, m in of(timed, "AddTranscript")
+        for r in m["results"]
+        if r["type"] == "word"
+    ]
