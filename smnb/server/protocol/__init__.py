@@ -4,7 +4,8 @@
 outcomes and returns :mod:`~smnb.server.protocol.actions` for the transport
 (:mod:`smnb.server.app`) to carry out; :mod:`~smnb.server.protocol.start` checks
 ``StartRecognition`` and :mod:`~smnb.server.protocol.transcript` turns recognizer updates
-into transcript messages.
+into transcript messages. :mod:`~smnb.server.protocol.inline` runs a whole session
+synchronously on a recognizer, no sockets (benchmarks, tests).
 
 May import: the standard library, :mod:`smnb.protocol`, :mod:`smnb.exceptions`,
 :mod:`smnb.server.recognizer` and :mod:`smnb.server.audio`. Must not import: asyncio,

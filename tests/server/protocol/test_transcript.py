@@ -16,6 +16,8 @@ import pytest
 from smnb.metrics.cadence import final_cadence
 from smnb.metrics.stats import percentile
 from smnb.server import serve
+from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
+from smnb.server.protocol.inline import Timed, final_latencies, of, run_inline
 from smnb.server.protocol.transcript import (
     FINAL_INTERVAL,
     HEARTBEAT_INTERVAL,
@@ -25,7 +27,6 @@ from smnb.server.protocol.transcript import (
 from smnb.server.recognizer import Update, Word
 from tests.support.engine_audio import clip
 from tests.support.rt_stream import stream
-from tests.support.session_run import Timed, final_latencies, of, run_session
 
 STEP = 0.1  # audio seconds per update in the hand-made sequences
 
@@ -128,9 +129,8 @@ def test_a_late_sentence_end_is_not_placed_before_an_empty_final() -> None:
 
 @pytest.mark.parametrize("max_delay", [0.7, 1.0, 2.0, 4.0])
 def test_cadence_on_real_speech_is_like_the_service(max_delay: float) -> None:
-    timed = run_session(
-        stitched(), {"max_delay": max_delay, "max_delay_mode": "fixed", "enable_partials": True}
-    )
+    config = {"max_delay": max_delay, "max_delay_mode": "fixed", "enable_partials": True}
+    timed = run_inline(stitched(), config, PocketsphinxRecognizer)
     cadence = final_cadence(timed)
     assert 0.2 <= cadence.median_step <= 0.6, cadence
     assert cadence.p90_step <= 0.8, cadence

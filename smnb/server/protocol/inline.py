@@ -1,10 +1,14 @@
-"""One server session run in-process: the real protocol layer and a real recognizer, no sockets.
+"""One server session run in-process: the real protocol layer on a recognizer, no sockets.
 
-:func:`run_session` plays the transport of :mod:`smnb.server.app` synchronously (actions in
-order, engine commands on one recognizer per channel) and stamps every message with the
-audio the recognizer had decoded when it was sent: the server's own clock, identical
-whatever the pace. ``texts`` are client messages sent once a given number of bytes of the
-stream has gone (e.g. a ``SetRecognitionConfig`` mid-session).
+:func:`run_inline` plays the transport of :mod:`smnb.server.app` synchronously: it hands
+the session each client frame, carries out the actions in order (engine commands on one
+recognizer per channel, made by ``recognizer``) and stamps every message it sends with the
+audio the recognizer had decoded by then, the server's own clock. So the outcome is the
+messages the real server would send for the same frames, in audio time, at no pace at all:
+what benchmarks and tests of the protocol layer compare across settings.
+
+Stdlib only; the recognizer comes from the caller (e.g.
+:class:`smnb.server.pocketsphinx.recognizer.PocketsphinxRecognizer`).
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
+from smnb.protocol.messages import Message
 from smnb.server.protocol.actions import (
     Action,
     Close,
+    EngineCommand,
     Feed,
     Finish,
     ForceEnd,
@@ -31,24 +36,41 @@ from smnb.server.recognizer import Recognizer, RecognizerSettings, Update
 
 RAW16 = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
 
-Timed = list[tuple[float, dict[str, Any]]]
+Timed = list[tuple[float, Message]]
+"""``(audio seconds decoded when it was sent, message)`` in the order sent."""
 
 
-def run_session(
+class SessionClosed(RuntimeError):
+    """The session sent ``Error`` and closed (the message is the error)."""
+
+
+def run_inline(
     pcm: bytes,
     config: Mapping[str, Any],
+    recognizer: Callable[[RecognizerSettings], Recognizer],
     *,
     chunk: int = 3200,
     texts: Mapping[int, Mapping[str, Any]] | None = None,
-    recognizer: Callable[[RecognizerSettings], Recognizer] = PocketsphinxRecognizer,
 ) -> Timed:
-    """Every server message of one raw 16 kHz session, with its audio time (see above)."""
+    """Every server message of one session on raw 16 kHz s16 ``pcm``.
+
+    Args:
+        pcm: the audio, sent in frames of ``chunk`` bytes, then ``EndOfStream``.
+        config: the ``transcription_config`` (``language`` defaults to ``en``).
+        recognizer: makes a recognizer for the session's settings; closed at the end
+            if it has ``close()``.
+        texts: client messages (e.g. ``SetRecognitionConfig``) to send once that many
+            bytes of audio have gone.
+
+    Raises:
+        SessionClosed: the session failed (bad config, a recognizer error).
+    """
     session = ServerSession("inline")
     recognizers: dict[str | None, Recognizer] = {}
     out: Timed = []
     position = 0.0
 
-    def execute(action: Action) -> Any:
+    def execute(action: EngineCommand) -> Any:
         nonlocal position
         if isinstance(action, OpenChannels):
             recognizers.update({c: recognizer(action.settings) for c in action.channels})
@@ -76,7 +98,7 @@ def run_session(
             if isinstance(action, Send):
                 out.append((position, action.message))
             elif isinstance(action, Close):
-                raise AssertionError(f"the session closed: {out[-1][1]}")
+                raise SessionClosed(json.dumps(out[-1][1]))
             else:
                 queue.extendleft(reversed(session.engine_done(action, execute(action))))
 
@@ -100,6 +122,7 @@ def run_session(
 
 
 def of(timed: Timed, kind: str) -> Timed:
+    """The messages of one type."""
     return [(t, m) for t, m in timed if m["message"] == kind]
 
 
