@@ -2,7 +2,7 @@
 
 The real service sends an ``AddTranscript`` every ~0.37 s of audio, empty ones (metadata
 only, times still advancing) during silence included, each followed at once by an
-``AddPartialTranscript`` (two recorded SaaS sessions, docs/server.md). A client that
+``AddPartialTranscript`` (the session in ``smnb/samples/chat1.jsonl``). A client that
 renders finals as they come sees a steady transcript; one that waits for finals to learn
 that a pause was silence sees it within a step.
 

@@ -1,4 +1,5 @@
-"""The final cadence: a recorded SaaS session, and small sequences worked out by hand."""
+"""The final cadence: the recorded SaaS session (smnb/samples/chat1.jsonl), and small
+sequences worked out by hand."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 
 import pytest
 
+import smnb
 from smnb.metrics.cadence import NO_CADENCE, final_cadence
 
-SAAS = Path(__file__).parents[1] / "fixtures" / "saas" / "chat1.jsonl"
+SAAS = Path(smnb.__file__).parent / "samples" / "chat1.jsonl"
 
 
 def final(start: float, end: float, *words: str) -> dict[str, Any]:
