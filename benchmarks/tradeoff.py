@@ -48,7 +48,7 @@ import soundfile
 from smnb.experiment.stitch import stitch
 from smnb.metrics.accuracy import ZERO, Score, pooled, score, wer_interval
 from smnb.metrics.cadence import NO_CADENCE, Cadence, final_cadence
-from smnb.metrics.stats import percentile
+from smnb.metrics.stats import quantile
 from smnb.server.engine.worker import default_factory
 from smnb.server.pocketsphinx import batch
 from smnb.server.protocol.inline import Timed, final_latencies, run_inline
@@ -193,8 +193,8 @@ def table(rows: dict[tuple[str, str], Row]) -> str:
         low, high = wer_interval(list(row.scores.values()))
         cells = [mode, name, f"{total.wer:.3f} [{low:.3f}, {high:.3f}]"]
         if row.finals:
-            f50, f95 = percentile(row.finals, 50), percentile(row.finals, 95)
-            p50, p95 = percentile(row.partials, 50), percentile(row.partials, 95)
+            f50, f95 = quantile(row.finals, 0.5), quantile(row.finals, 0.95)
+            p50, p95 = quantile(row.partials, 0.5), quantile(row.partials, 0.95)
             c = row.cadence
             cells += [
                 f"{f50:.2f} / {f95:.2f} / {max(row.finals):.2f}",

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from smnb.metrics.stats import percentile
+from smnb.metrics.stats import quantile
 
 TRANSCRIPTS = ("AddTranscript", "AddPartialTranscript")
 
@@ -46,11 +46,11 @@ class Cadence:
 
     @property
     def median_step(self) -> float:
-        return percentile(self.steps, 50)
+        return quantile(self.steps, 0.5)
 
     @property
     def p90_step(self) -> float:
-        return percentile(self.steps, 90)
+        return quantile(self.steps, 0.9)
 
     @property
     def empty_share(self) -> float:

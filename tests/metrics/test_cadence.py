@@ -31,8 +31,8 @@ def test_the_recorded_service_session() -> None:
     cadence = final_cadence((r["audio_ts"], r["payload"]) for r in rows)
     assert cadence.finals == 61 and len(cadence.steps) == 60
     assert cadence.median_step == pytest.approx(0.37)
-    # 0.744 with the project's linear percentiles (the recording's README quotes 0.78,
-    # another percentile method over the same 60 steps)
+    # 0.744 with the project's linear quantiles (the recording's README quotes 0.78,
+    # another quantile method over the same 60 steps)
     assert cadence.p90_step == pytest.approx(0.744)
     assert (cadence.empty, cadence.advancing_empty) == (18, 18)
     assert cadence.followed == 61

@@ -25,13 +25,14 @@ from smnb.server.protocol.actions import (
     ForceEnd,
     OpenChannels,
     QuerySpeakers,
+    Reconfigure,
     Send,
 )
 from smnb.server.protocol.session import ServerSession
 from smnb.server.recognizer import RecognizerSettings, Update, Word
 
 WIRE = (Send, Close)
-COMMANDS = (OpenChannels, Feed, ForceEnd, Finish, QuerySpeakers)
+COMMANDS = (OpenChannels, Feed, ForceEnd, Finish, QuerySpeakers, Reconfigure)
 START = {
     "message": "StartRecognition",
     "audio_format": {"type": "raw", "encoding": "pcm_s16le", "sample_rate": SAMPLE_RATE},
@@ -118,6 +119,11 @@ def test_a_session_asks_for_channels_then_feeds_then_finishes_in_order() -> None
     assert feed.ack == {"message": "AudioAdded", "seq_no": 1}
     # the ack goes out after the decode, followed by what the decode produced
     assert kinds(log[start:]) == ["Feed", "AudioAdded", "AddTranscript"]
+
+    start = len(log)
+    change = {"message": "SetRecognitionConfig", "transcription_config": {"max_delay": 1.0}}
+    run(session, session.receive_text(json.dumps(change)), log)
+    assert log[start:] == [Reconfigure(None, 1.0, "flexible")]  # it yields nothing to send
 
     start = len(log)
     run(session, session.receive_text(json.dumps({"message": "ForceEndOfUtterance"})), log)
