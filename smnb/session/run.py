@@ -70,6 +70,7 @@ def transcribe(
     sample_rate: int | None = None,
     encoding: Literal["pcm_s16le", "pcm_f32le", "mulaw"] = "pcm_s16le",
     live: bool = False,
+    reconnect: bool | int = True,
 ) -> Result:
     """Stream ``source`` and return the finished :class:`~smnb.result.Result` (blocking).
 
@@ -118,6 +119,10 @@ def transcribe(
             file's bytes unchanged).
         sample_rate, encoding: of raw input (arrays and byte streams).
         live: the source runs at real time by itself (never paced).
+        reconnect: after a dropped connection (never a server ``Error``), continue on a
+            new one: re-send the audio no final covered yet, keep one audio clock
+            (``Result.connections``). ``False`` ends the session instead; a number sets
+            the attempts per drop (default 5, the first at once, then 0.5, 1, 2, 4 s).
 
     Raises:
         ConfigError, AudioError: bad settings or audio, before connecting.
@@ -168,6 +173,7 @@ async def atranscribe(
     sample_rate: int | None = None,
     encoding: Literal["pcm_s16le", "pcm_f32le", "mulaw"] = "pcm_s16le",
     live: bool = False,
+    reconnect: bool | int = True,
 ) -> Result:
     """Like :func:`transcribe` (same keyword-only settings), for ``await`` in async code.
 

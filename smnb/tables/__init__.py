@@ -45,6 +45,7 @@ from smnb.tables.transcripts import (
     transcripts,
     words,
 )
+from smnb.tables.connections import CONNECTIONS_SCHEMA, connections, on_audio_clock
 from smnb.tables.utterances import UTTERANCES_SCHEMA, text, utterances
 
 __all__ = [
@@ -53,9 +54,11 @@ __all__ = [
     "all_tables",
     "audio",
     "audio_origin",
+    "connections",
     "events",
     "join_tokens",
     "messages",
+    "on_audio_clock",
     "partials",
     "text",
     "transcripts",
@@ -72,6 +75,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "utterances": UTTERANCES_SCHEMA,
     "events": EVENTS_SCHEMA,
     "audio": AUDIO_SCHEMA,
+    "connections": CONNECTIONS_SCHEMA,
 }
 """Column name → dtype of every table, in column order."""
 
@@ -83,6 +87,7 @@ _BUILDERS = {
     "utterances": utterances,
     "events": events,
     "audio": audio,
+    "connections": connections,
 }
 
 
