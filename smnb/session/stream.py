@@ -63,7 +63,10 @@ class Connection:
     async def run(self) -> None:
         """Start the recognition and move frames until the session or the socket ends."""
         self._progress = asyncio.get_running_loop().time()
-        await self._send_json(self.session.start())
+        try:
+            await self._send_json(self.session.start())
+        except ConnectionClosed:
+            pass  # the server answered and closed at once (at capacity): the receiver reads why
         try:
             async with asyncio.TaskGroup() as tg:
                 pump = tg.create_task(self._pump(), name="smnb-audio")
