@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -63,10 +64,9 @@ class Connection:
     async def run(self) -> None:
         """Start the recognition and move frames until the session or the socket ends."""
         self._progress = asyncio.get_running_loop().time()
-        try:
+        # A server that answers and closes at once (at capacity): the receiver reads why.
+        with contextlib.suppress(ConnectionClosed):
             await self._send_json(self.session.start())
-        except ConnectionClosed:
-            pass  # the server answered and closed at once (at capacity): the receiver reads why
         try:
             async with asyncio.TaskGroup() as tg:
                 pump = tg.create_task(self._pump(), name="smnb-audio")

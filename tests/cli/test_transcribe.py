@@ -268,8 +268,7 @@ async def test_a_60_s_stream_survives_a_reset_after_4_s(tmp_path: Path) -> None:
     def near_reference(word: dict[str, str]) -> bool:
         text, start = word["content"].lower(), float(word["start_time"])
         return any(
-            r["word"].lower() == text and abs(float(r["start"]) - start) < 0.5
-            for r in reference
+            r["word"].lower() == text and abs(float(r["start"]) - start) < 0.5 for r in reference
         )
 
     assert sum(near_reference(w) for w in later) >= 0.6 * len(later)

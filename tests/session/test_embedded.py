@@ -93,7 +93,7 @@ def _helper(pid: int) -> bool:
         cmdline, parent = " ".join(process.cmdline()), process.ppid()
     except psutil.NoSuchProcess:
         return False
-    helper = "multiprocessing.forkserver" in cmdline or "multiprocessing.resource_tracker" in cmdline
+    helper = any(f"multiprocessing.{m}" in cmdline for m in ("forkserver", "resource_tracker"))
     return helper and parent == os.getpid()
 
 

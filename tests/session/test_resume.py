@@ -159,7 +159,7 @@ async def test_a_reset_after_end_of_stream_still_gets_every_final(tones: Path) -
     assert "before EndOfTranscript" in note["reason"]
     ends = [r for r in result.recorder.records if r.type == "EndOfStream"]
     assert len(ends) == 2  # the audio owed went out again, then EndOfStream again
-    assert [p.texts[-1] for p in proxy.passages][0].startswith('{"message":"EndOfStream"')
+    assert proxy.passages[0].texts[-1].startswith('{"message":"EndOfStream"')
 
 
 async def test_reconnect_false_ends_the_session_at_the_drop(tones: Path) -> None:
@@ -219,7 +219,7 @@ class LiveTones:
         origin = monotonic()
 
         async def capture() -> None:
-            for k in range(0, len(pcm) // step):
+            for k in range(len(pcm) // step):
                 await asyncio.sleep(max(0.0, origin + (k + 1) * 0.1 - monotonic()))
                 self.captured.append(monotonic())
                 chunk = Chunk(pcm[k * step : (k + 1) * step], k * 0.1, (k + 1) * 0.1)
