@@ -28,6 +28,7 @@ from __future__ import annotations
 import pandas as pd
 
 from smnb.tables.columns import Records, as_records, audio_origin
+from smnb.tables.connections import CONNECTIONS_SCHEMA, connections, on_audio_clock
 from smnb.tables.session import (
     AUDIO_SCHEMA,
     EVENTS_SCHEMA,
@@ -45,7 +46,6 @@ from smnb.tables.transcripts import (
     transcripts,
     words,
 )
-from smnb.tables.connections import CONNECTIONS_SCHEMA, connections, on_audio_clock
 from smnb.tables.utterances import UTTERANCES_SCHEMA, text, utterances
 
 __all__ = [

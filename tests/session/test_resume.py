@@ -9,13 +9,11 @@ clock, as one that never dropped.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -348,25 +346,3 @@ def test_where_a_final_ends() -> None:
     results = [{"end_time": 1.0}, {"end_time": 1.75}, {"type": "x"}]
     assert final_end({"message": "AddTranscript", "results": results}) == 1.75
     assert final_end({"message": "AddTranscript", "results": []}) is None
-
-
-def test_the_tables_move_only_what_came_after_a_reconnection() -> None:
-    from smnb.recorder import Recorder
-
-    rec = Recorder(lambda: 0.0)
-    word = {"start_time": 0.5, "end_time": 0.8, "alternatives": [{"content": "x"}]}
-    final = {"message": "AddTranscript", "metadata": {"start_time": 0.5, "end_time": 0.8}}
-    rec.record_sent({"message": "StartRecognition"})
-    rec.record_audio(1, 3200, 0.0, 0.1, scheduled_t=0.1, t=0.1)
-    rec.record_received({**final, "results": [word]}, 1.0)
-    rec.record_sent({"message": "StartRecognition"})
-    rec.record_meta(RECONNECT, {"audio_offset": 3.0, "gap_s": 0.2})
-    rec.record_received({**final, "results": [word]}, 2.0)
-    words = smnb.tables.words(rec)
-    assert words["start_time"].tolist() == [0.5, 3.5] and words["end_time"].tolist() == [0.8, 3.8]
-    assert smnb.tables.transcripts(rec)["end_time"].tolist() == [0.8, 3.8]
-    assert rec.records[-1].payload["results"][0]["start_time"] == 0.5  # the log is untouched
-    assert smnb.tables.connections(rec)["audio_offset"].tolist() == [0.0, 3.0]
-    assert np.isnan(smnb.tables.connections(rec)["gap_s"].iloc[0])
-    pairs = list(itertools.pairwise(smnb.tables.words(rec)["start_time"]))
-    assert all(a < b for a, b in pairs)
