@@ -102,8 +102,9 @@ def transcribe(
         translation_config, audio_events_config: sent beside ``transcription_config``.
 
         -- smnb's options --
-        url: ``ws://``/``wss://`` endpoint. With neither ``url`` nor an API key smnb
-            starts its own local server for the session.
+        url: ``ws://``/``wss://`` endpoint. With neither ``url`` nor an API key the
+            session runs on smnb's embedded local server (one per process, started on
+            first use, shared by every later session, stopped at exit).
         api_key: the key; default ``SPEECHMATICS_API_KEY`` (or the Colab secret).
             Sent only as ``Authorization: Bearer``, never shown or written.
         temp_key: exchange the key for a temporary one first (True: 60 s, or a TTL).
