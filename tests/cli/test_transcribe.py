@@ -287,7 +287,7 @@ async def test_no_reconnect_ends_the_run_at_the_drop(tones: Path) -> None:
     async with tone_server() as upstream:
         proxy = ResettingProxy(upstream, {0: Cut("frames", count=10)})
         async with proxy.running() as url:
-            run = await smnb_transcribe(tones, "--url", url, "--pace", "fast", "--no-reconnect")
+            run = await smnb_transcribe(tones, "--url", url, "--no-reconnect")  # real time
     assert run.code == 1
     assert "connection closed while streaming audio (code 1006)" in run.one_line_error()
     assert len(proxy.passages) == 1

@@ -110,6 +110,9 @@ async def test_atranscribe_writes_the_log_as_messages_arrive(tones: Path, tmp_pa
 
     def check_disk(record: Record) -> None:  # runs after the JSONL writer for each record
         if record.type == "AddTranscript":
+            # The writer's own thread writes it (a slow disk never holds the session's loop);
+            # wait for that thread, then the line must be on disk, mid-session.
+            assert session.writer is not None and session.writer.flush(5)
             lines = (out / "messages.jsonl").read_text().splitlines()
             seen_on_disk.append(json.loads(lines[-1])["i"] == record.i)
 
