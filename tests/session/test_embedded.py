@@ -76,6 +76,11 @@ def test_every_entry_point_shares_one_server_and_its_processes(fresh: None) -> N
 
     view = smnb.live(CLIP, pace="fast", display=False)
     assert url_of(view.transcription.wait(120)) == url
+
+    swept = smnb.sweep([CLIP], max_delay=[2], warmup=False, progress=False, n_resamples=10)
+    assert swept.manifest["server"] == {"endpoint": "local", "url": url}
+    (one,) = swept.results.values()  # the sweep hands its sessions the server's URL
+    assert one.completed and one.recorder.records[0].payload["url"] == url
     assert children() - before == started  # still the same processes, none added
 
     workers = [psutil.Process(p) for p in started if not _helper(p)]
