@@ -29,7 +29,12 @@ from urllib.parse import urlsplit
 
 from smnb._version import __version__
 from smnb.exceptions import AuthError
-from smnb.recorder.sanitize import RedactingFilter, redact_url, scrub_text
+from smnb.recorder.sanitize import (
+    RedactingFilter,
+    redact_url,
+    register_secret,
+    service_error_detail,
+)
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
@@ -71,8 +76,16 @@ class ApiKey:
         value = value.strip()
         if not value:
             raise AuthError("the API key is empty")
-        if any(c.isspace() or ord(c) < 32 for c in value):
+        register_secret(value)  # from now on redacted wherever it appears
+        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
             raise AuthError("the API key contains whitespace or control characters")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise AuthError(
+                "the API key contains characters an HTTP header cannot carry "
+                "(only ISO-8859-1); check that it was copied whole"
+            ) from None
         self._value = value
 
     def reveal(self) -> str:
@@ -154,6 +167,8 @@ def mint_temp_key(
             body = response.read()
     except urllib.error.HTTPError as exc:
         detail = _error_detail(exc)
+        if exc.code in (401, 403):
+            detail += "; check the long-lived key (SPEECHMATICS_API_KEY)"
         raise AuthError(
             f"could not mint a temporary key: HTTP {exc.code} from {shown}{detail}"
         ) from exc
@@ -200,8 +215,8 @@ def _opener(url: str) -> urllib.request.OpenerDirector:
 
 def _error_detail(exc: urllib.error.HTTPError) -> str:
     try:
-        payload = json.loads(exc.read() or b"{}")
-    except (ValueError, OSError):
+        body = exc.read()
+    except OSError:
         return ""
-    message = payload.get("message") or payload.get("detail") if isinstance(payload, dict) else None
-    return f" ({scrub_text(str(message))[:200]})" if message else ""
+    detail = service_error_detail(body)  # the body may echo the key: scrubbed, bounded
+    return f" ({detail})" if detail else ""

@@ -16,6 +16,9 @@ from collections.abc import Sequence
 
 from smnb._version import __version__
 from smnb.exceptions import AudioError, ConfigError, SmnbError
+from smnb.recorder.sanitize import RedactingFormatter
+
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 COMMANDS = ("transcribe", "serve", "sweep")
 
@@ -58,7 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_BAD_INPUT
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT))  # every line scrubbed, tracebacks too
+    logging.basicConfig(level=level, handlers=[handler])
     try:
         code: int = args.func(args)
     except KeyboardInterrupt:

@@ -29,6 +29,10 @@ SUMMARY_COLUMNS = (
     "n_sessions", "n_failed", "n_words", "final_p50", "final_p90", "final_p95",
     "partial_p50", "violation_rate", "wer", "wer_ci_low", "wer_ci_high",
 )  # fmt: skip
+LATENCY_COLUMNS = frozenset(
+    {"final_p50", "final_p90", "final_p95", "partial_p50", "violation_rate"}
+)
+"""Columns that mean nothing at ``--pace fast`` (the audio went faster than real time)."""
 
 
 def register(subparsers: Any) -> None:
@@ -152,7 +156,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"smnb sweep: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     summary = result.summary
-    columns = [*result.by, *[c for c in SUMMARY_COLUMNS if c in summary]]
+    shown = [c for c in SUMMARY_COLUMNS if c in summary]
+    if args.pace == "fast":  # never print latencies that mean nothing (they may be negative)
+        shown = [c for c in shown if c not in LATENCY_COLUMNS]
+        print(
+            "smnb sweep: latency is not meaningful at --pace fast (audio sent faster than "
+            "real time); its columns are left out",
+            file=sys.stderr,
+        )
+    columns = [*result.by, *shown]
     print(summary[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nwritten to {Path(args.out)}", file=sys.stderr)
     failed = int(summary["n_failed"].sum()) if len(summary) else 0

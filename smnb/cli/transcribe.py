@@ -64,6 +64,12 @@ def register(subparsers: Any) -> None:
         default=60.0,
         help="fail if the server sends nothing for S seconds while it owes a reply (0: no timeout)",
     )
+    where.add_argument(
+        "--no-reconnect",
+        action="store_true",
+        help="end the session when the connection drops (default: reconnect up to 5 times, "
+        "re-send the audio no final covered yet, and keep one audio clock)",
+    )
     config = parser.add_argument_group("transcription_config")
     config.add_argument("--language", default="en", help="language code")
     config.add_argument("--max-delay", metavar="S", type=float, help="max_delay, 0.7–4 s")
@@ -200,6 +206,7 @@ def _config(args: argparse.Namespace) -> dict[str, Any]:
         url=args.url,
         temp_key=args.temp_key,
         timeout=args.timeout or None,  # 0: no timeout
+        reconnect=not args.no_reconnect,
         pace=args.pace,
         chunk_seconds=args.chunk_seconds,
         audio_format=args.audio_format,

@@ -14,7 +14,8 @@ several fields form a grid), a scalar is fixed for every session. Every setting 
 is checked before any session runs: a misspelt keyword or a bad value raises
 :class:`~smnb.exceptions.ConfigError` naming it. Sessions stream at real-time pace, at most
 ``concurrency`` at once, in a seeded block-randomised order (:mod:`smnb.experiment.plan`).
-With neither ``url`` nor an API key, one embedded local server serves the whole sweep
+With neither ``url`` nor an API key, the process's embedded local server (the one
+``transcribe`` and ``start`` share, :mod:`smnb.session.embedded`) serves the whole sweep
 (started once, so model loading is not charged to one setting); with a key, the SaaS.
 
 A failed session is kept: its row says ``failed`` with the error, its log is kept, and it
@@ -213,7 +214,7 @@ async def asweep(
     endpoint_cm = (
         given_endpoint(url)
         if run_session is not None
-        else endpoint(url, api_key, remote=executor is not None, workers=concurrency, warm=warmup)
+        else endpoint(url, api_key, remote=executor is not None, workers=concurrency)
     )
     async with endpoint_cm as (resolved, kind):
         specs = [dataclasses.replace(s, url=resolved) for s in specs]

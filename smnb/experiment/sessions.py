@@ -3,8 +3,8 @@
 :func:`run_in_process` runs one session with the client on the current loop;
 :func:`run_session_blocking` is what executors receive (picklable, self-contained).
 :func:`run_all` runs the specs ``concurrency`` at a time, in run order, with a progress bar;
-:func:`warmups` runs the untimed warm-up sessions; :func:`endpoint` starts one embedded
-local server for the whole sweep when there is neither a URL nor an API key.
+:func:`warmups` runs the untimed warm-up sessions; :func:`endpoint` hands out the process's
+embedded local server for the whole sweep when there is neither a URL nor an API key.
 
 A session that fails, or a hook that raises, becomes a ``failed`` outcome: nothing is lost.
 
@@ -96,9 +96,9 @@ async def given_endpoint(url: str | None) -> AsyncIterator[tuple[str | None, str
 
 @contextlib.asynccontextmanager
 async def endpoint(
-    url: str | None, api_key: str | None, *, remote: bool, workers: int = 1, warm: bool = True
+    url: str | None, api_key: str | None, *, remote: bool, workers: int = 1
 ) -> AsyncIterator[tuple[str | None, str]]:
-    """(url for the specs, endpoint kind); starts one local server when there is no endpoint."""
+    """(url for the specs, endpoint kind); the embedded local server when there is no endpoint."""
     if url is not None:
         yield url, "given"
         return
@@ -107,18 +107,15 @@ async def endpoint(
         # quietly fall back to its own embedded server.
         yield (rt_url() if remote else None), "saas"
         return
-    from smnb.server import serve  # loads the recognizer stack only when needed
-    from smnb.server.engine.pool import EnginePool
+    from smnb.session import embedded  # loads the recognizer stack only when needed
 
-    def engine() -> EnginePool:
-        # Keep one recognizer process per concurrent session between sessions, and start no
-        # spares while sessions run: a process starting (and loading its model) mid-stream
-        # costs CPU that is charged to the sessions streaming at that moment. The parallel
-        # warm-up sessions start exactly the processes the timed sessions will reuse.
-        return EnginePool(idle_workers=0 if warm else 1, max_idle=workers)
-
-    async with serve(engine_factory=engine) as local:
-        yield local, "local"
+    # The process's one embedded server, shared with transcribe/start/live: started once (so
+    # model loading is charged to no setting), kept warm with one recognizer per concurrent
+    # session between sessions; the parallel warm-up sessions start exactly those.
+    server = embedded.shared()
+    local = await server.aurl()
+    server.reserve(workers)
+    yield local, "local"
 
 
 async def _guarded(run: RunSession, spec: SessionSpec) -> SessionOutcome:

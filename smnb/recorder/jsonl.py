@@ -14,10 +14,15 @@ Stdlib only.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import logging
 import os
+import queue
+import threading
+import time
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -135,34 +140,141 @@ def write_jsonl(records: Iterable[Record], path: str | Path) -> Path:
     return path
 
 
+FLUSH_INTERVAL = 0.1
+"""Seconds a written line may wait for its flush while records keep arriving."""
+
+_BATCH = 512
+"""Records formatted and written per write call at most."""
+
+
 class JsonlWriter:
     """A recorder subscriber that appends each record (scrubbed) to a JSONL file.
 
-    Each line is flushed at once, so a crash or a dropped connection leaves
-    everything received so far on disk.
+    Calling it only queues the record: formatting, scrubbing, writing and flushing
+    happen on the writer's own thread, so a slow disk (a network or Drive folder)
+    never delays the session's event loop, and so never shifts the pacer whose
+    timing is being measured. Lines are flushed whenever the queue runs dry and at
+    least every ``flush_interval`` seconds while records keep coming, so a crash or
+    a dropped connection leaves everything received so far on disk; :meth:`close`
+    (also run at interpreter exit) writes what is still queued.
+
+    Args:
+        path: the file to create (parent directories are made).
+        stream: write to this text stream instead of opening ``path`` (benchmarks
+            pass a deliberately slow one); it is closed with the writer.
+        flush_interval: the longest a written line may wait for its flush.
 
     Raises:
         OSError: the file cannot be created.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        stream: IO[str] | None = None,
+        flush_interval: float = FLUSH_INTERVAL,
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] | None = self.path.open("w", encoding="utf-8")
+        if stream is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            stream = self.path.open("w", encoding="utf-8")
+        self._file: IO[str] | None = stream
+        self.flush_interval = flush_interval
+        self.error: OSError | None = None
+        """The write error that stopped the file (the session and its recorder go on)."""
+        self._queue: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
+        self._queued = 0
+        self._written = 0
+        self._settled = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._drain, name="smnb-jsonl", daemon=True)
+        self._thread.start()
+        _OPEN_WRITERS.add(self)
 
     def __call__(self, record: Record) -> None:
-        if self._file is None:
+        if self._closed:
             return
-        self._file.write(to_line(scrubbed(record)) + "\n")
-        self._file.flush()
+        with self._settled:
+            self._queued += 1
+        self._queue.put(record)
 
     def write_all(self, records: Iterable[Record]) -> None:
         """Write records recorded before this writer subscribed."""
         for record in records:
             self(record)
 
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every record queued so far is written and flushed (True) or timeout."""
+        with self._settled:
+            target = self._queued
+            return self._settled.wait_for(
+                lambda: self._written >= target or not self._thread.is_alive(), timeout
+            )
+
     def close(self) -> None:
-        """Close the file; later records are ignored."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        """Write what is queued, flush and close the file; later records are ignored."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+        _OPEN_WRITERS.discard(self)
+
+    # --- the writer thread ---------------------------------------------------------
+
+    def _drain(self) -> None:
+        last_flush = time.monotonic()
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            done = None in batch
+            lines = [to_line(scrubbed(r)) + "\n" for r in batch if r is not None]
+            now = time.monotonic()
+            # Flush once caught up, or when written lines have waited long enough.
+            flush = done or self._queue.empty() or now - last_flush >= self.flush_interval
+            self._write(lines, flush=flush)
+            if flush:
+                last_flush = now
+            with self._settled:
+                self._written += len(lines)
+                self._settled.notify_all()
+            if done:
+                break
+        self._close_file()
+
+    def _write(self, lines: list[str], *, flush: bool) -> None:
+        file = self._file
+        if file is None or self.error is not None:
+            return
+        try:
+            file.write("".join(lines))
+            if flush:
+                file.flush()
+        except OSError as exc:  # the session goes on: its recorder still holds everything
+            self.error = exc
+            logger.error("cannot write %s (%s); the log stops here", self.path, exc)
+
+    def _close_file(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            try:
+                file.close()
+            except OSError as exc:
+                self.error = self.error or exc
+                logger.error("cannot close %s (%s)", self.path, exc)
+
+
+_OPEN_WRITERS: weakref.WeakSet[JsonlWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_writers() -> None:
+    # A script that ends (or crashes) mid-session still leaves its log complete on disk.
+    for writer in list(_OPEN_WRITERS):
+        writer.close()

@@ -35,6 +35,12 @@ written once, by the transport runner, when the session fails."""
 PROBLEM = "Problem"
 """The meta kind of a problem the session survived (``error``, ``message``, e.g. a
 malformed server ``frame``): listed on the Result, never the session's outcome."""
+RECONNECT = "Reconnect"
+"""The meta kind of a session moving to a new connection after a drop: ``gap_s``,
+``old_session_id``, ``new_session_id``, ``audio_offset`` (where the new session's
+audio clock starts on the original one), ``resent_frames``, ``attempts``, ``code``,
+``reason``. Recorded right after the new ``RecognitionStarted``; every server time
+after it is ``audio_offset`` seconds behind the original audio clock."""
 
 
 @dataclass(slots=True)

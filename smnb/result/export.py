@@ -21,7 +21,15 @@ import pandas as pd
 from smnb.recorder.sanitize import sanitize
 from smnb.tables.columns import TEXT
 
-TABLE_FILES = ("words", "partials", "transcripts", "utterances", "events", "audio")
+TABLE_FILES = (
+    "words",
+    "partials",
+    "transcripts",
+    "utterances",
+    "events",
+    "audio",
+    "connections",
+)
 """The tables written by ``Result.to_csv``/``to_parquet`` (``messages`` goes out as JSONL)."""
 
 PARQUET_HINT = (

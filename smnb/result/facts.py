@@ -1,8 +1,9 @@
 """What one pass over a session's records says about the session itself.
 
 Not tables: the ``StartRecognition`` sent, the ``Session`` note, the server's
-session id, whether ``EndOfTranscript`` arrived, the problems the session survived
-(``Problem`` notes), and its one outcome: the error it ended with, rebuilt as the
+session id (the first, when the session reconnected), whether ``EndOfTranscript``
+arrived, the problems the session survived (``Problem`` notes), its reconnections
+(``Reconnect`` notes), and its one outcome: the error it ended with, rebuilt as the
 same exception the transport raised (from the transport's single ``ClientError``
 note; logs without one fall back to a server ``Error`` or an early close).
 
@@ -28,7 +29,7 @@ from smnb.exceptions import (
     SmnbError,
 )
 from smnb.protocol.messages import Message
-from smnb.recorder import META, OUTCOME, PROBLEM, RECEIVED, SENT, Record
+from smnb.recorder import META, OUTCOME, PROBLEM, RECEIVED, RECONNECT, SENT, Record
 from smnb.recorder.sanitize import scrub_text
 
 _CLIENT_ERRORS: dict[str, type[SmnbError]] = {
@@ -59,6 +60,7 @@ class SessionFacts:
     server_error: Message | None = None
     client_error: Message | None = None
     problems: list[Message] = field(default_factory=list)
+    reconnections: list[Message] = field(default_factory=list)
     closed: Message | None = None
     audio_seconds: float | None = None
 
@@ -71,7 +73,7 @@ class SessionFacts:
                 if rec.type == "EndOfTranscript":
                     facts.completed = True
                 elif rec.type == "RecognitionStarted" and isinstance(payload.get("id"), str):
-                    facts.session_id = payload["id"]
+                    facts.session_id = facts.session_id or payload["id"]  # the first one
                 elif rec.type == "Error" and facts.server_error is None:
                     facts.server_error = payload
             elif rec.direction == SENT:
@@ -88,6 +90,8 @@ class SessionFacts:
                     facts.client_error = payload
                 elif rec.type == PROBLEM:
                     facts.problems.append({"i": rec.i, "t": rec.t, **payload})
+                elif rec.type == RECONNECT:
+                    facts.reconnections.append({"i": rec.i, "t": rec.t, **payload})
         return facts
 
 

@@ -29,7 +29,7 @@ from smnb.recorder import LOG_NAME, Record, Recorder, write_jsonl
 from smnb.recorder.sanitize import redact_url, sanitize, scrub_text
 from smnb.result import export as _export
 from smnb.result.facts import SessionFacts, error_from
-from smnb.result.view import html_summary, text_summary
+from smnb.result.view import FAST_PACE_NOTE, html_summary, text_summary
 
 
 class Result:
@@ -152,6 +152,17 @@ class Result:
         return self._table("audio")
 
     @property
+    def connections(self) -> pd.DataFrame:
+        """One row per connection: a session that reconnected shows its pieces and gaps."""
+        return self._table("connections")
+
+    @property
+    def reconnections(self) -> list[Message]:
+        """The ``Reconnect`` notes, in order: ``gap_s``, ``old_session_id``,
+        ``new_session_id``, ``audio_offset``, ``resent_frames``, ``attempts``, ``reason``."""
+        return [sanitize(p) for p in self._facts.reconnections]
+
+    @property
     def text(self) -> str:
         """The final transcript as plain text."""
         value: str = self._cached("text", tables.text)
@@ -197,6 +208,18 @@ class Result:
         return self._facts.audio_seconds
 
     @property
+    def pace(self) -> str | None:
+        """How the audio was sent: ``realtime``, ``fast`` or ``live`` (the ``Session`` note)."""
+        pace = self._facts.session.get("pace")
+        return pace if isinstance(pace, str) else None
+
+    @property
+    def latency_meaningful(self) -> bool:
+        """False at ``fast`` pace: the audio went out faster than real time, so arrival
+        times say nothing about latency (they would even be negative)."""
+        return self.pace != "fast"
+
+    @property
     def problems(self) -> list[Message]:
         """Problems the session survived (e.g. a malformed server frame), in order.
 
@@ -240,6 +263,8 @@ class Result:
 
         ``q`` is a fraction in [0, 1], like pandas' ``quantile`` (0.95, not 95), with
         linear interpolation. Words and entities only: punctuation has zero duration.
+        ``None`` too at ``fast`` pace, where latency means nothing
+        (:attr:`latency_meaningful`; the ``words`` table keeps the raw numbers).
 
         Raises:
             ConfigError: ``q`` is not a number in [0, 1].
@@ -249,7 +274,9 @@ class Result:
                 f"q is a quantile in [0, 1] (0.95 for the 95th percentile), not {q!r}"
             )
         lat = self._latencies()
-        return float(np.quantile(lat, q)) if len(lat) else None
+        if not len(lat) or not self.latency_meaningful:
+            return None
+        return float(np.quantile(lat, q))
 
     def _latencies(self) -> np.ndarray[Any, np.dtype[np.float64]]:
         words: pd.DataFrame = self._cached("words", tables.words)
@@ -290,12 +317,19 @@ class Result:
                 "errors": int((ev["message"] == "Error").sum()),
             },
             "problems": self.problems,
-            "final_latency_s": {
-                "n": len(self._latencies()),
-                "p50": self.final_latency(0.5),
-                "p95": self.final_latency(0.95),
-            },
+            "reconnections": self.reconnections,
+            "final_latency_s": self._latency_summary(),
         }
+
+    def _latency_summary(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "n": len(self._latencies()),
+            "p50": self.final_latency(0.5),
+            "p95": self.final_latency(0.95),
+        }
+        if not self.latency_meaningful:
+            summary["note"] = FAST_PACE_NOTE
+        return summary
 
     def to_csv(self, directory: str | Path) -> Path:
         """Write ``words.csv`` … ``audio.csv``, ``messages.jsonl`` and ``summary.json``.

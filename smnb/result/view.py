@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 PREVIEW_CHARS = 120
 
+FAST_PACE_NOTE = "not meaningful at fast pace (audio sent faster than real time)"
+"""What every view says instead of a latency figure at ``fast`` pace."""
+
 
 def _preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     flat = " / ".join(line for line in text.splitlines() if line)
@@ -26,6 +29,12 @@ def _preview(text: str, limit: int = PREVIEW_CHARS) -> str:
 
 def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f} s"
+
+
+def _latency(result: Result, p50: float | None, p95: float | None) -> str:
+    if not result.latency_meaningful:
+        return FAST_PACE_NOTE
+    return f"p50 {_seconds(p50)}, p95 {_seconds(p95)}"
 
 
 def _facts(result: Result) -> list[tuple[str, str]]:
@@ -43,12 +52,20 @@ def _facts(result: Result) -> list[tuple[str, str]]:
         ("records", str(len(result.recorder))),
         ("final words", f"{n_words} in {len(result.utterances)} utterances"),
         ("partials", str(int((result.transcripts["kind"] == "partial").sum()))),
-        ("final latency", f"p50 {_seconds(p50)}, p95 {_seconds(p95)}"),
+        ("final latency", _latency(result, p50, p95)),
         (
             "warnings / errors",
             f"{int((ev['message'] == 'Warning').sum())} / {int((ev['message'] == 'Error').sum())}",
         ),
     ]
+    gaps = result.reconnections
+    if gaps:
+        shown = ", ".join(
+            f"{g.get('gap_s') or 0:.2f} s gap at {g.get('audio_offset') or 0:.2f} s of audio"
+            for g in gaps[:3]
+        )
+        more = f" (+{len(gaps) - 3} more)" if len(gaps) > 3 else ""
+        rows.append(("reconnected", f"{len(gaps)}×: {shown}{more}"))
     error = result.error
     if error is not None:
         rows.append(("error", f"{type(error).__name__}: {scrub_text(str(error))}"))
@@ -65,6 +82,8 @@ def text_summary(result: Result) -> str:
         f" records: {facts['records']}",
         f"  final latency {facts['final latency']}",
     ]
+    if "reconnected" in facts:
+        lines.append(f"  reconnected {facts['reconnected']}")
     if "error" in facts:
         lines.append(f"  error: {facts['error']}")
     lines.append(f"  text: {_preview(result.text)!r}")

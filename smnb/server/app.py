@@ -41,7 +41,7 @@ from websockets.http11 import Request, Response
 
 from smnb.exceptions import ConfigError
 from smnb.protocol.messages import ErrorType, close_code_for, encode
-from smnb.recorder.sanitize import RedactingFilter
+from smnb.recorder.sanitize import RedactingFilter, register_secret
 from smnb.server.protocol import start
 from smnb.server.protocol.actions import (
     Action,
@@ -146,6 +146,7 @@ async def serve(
         log.warning("serving on %s without an API key: anyone who can reach it may use it", host)
     if max_sessions is not None and max_sessions < 1:
         raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
+    register_secret(api_key)  # never logged, whatever characters it holds
     factory = engine_factory or default_engine_factory
     if replay is not None:  # a bad recording fails here, before anything listens
         from smnb.server.replay.transport import replay_server

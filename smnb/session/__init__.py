@@ -7,6 +7,8 @@
 - :mod:`~smnb.session.transport`: the asyncio runner around the sans-I/O
   :class:`~smnb.protocol.session.ClientSession`; it owns each session's one outcome;
 - :mod:`~smnb.session.connect`: the handshake, where websockets errors become smnb's;
+- :mod:`~smnb.session.failures`: one clear line for every connection failure;
+- :mod:`~smnb.session.embedded`: the process's one shared local server;
 - :mod:`~smnb.session.sync`: run a coroutine from sync code or inside a running loop;
 - :mod:`~smnb.session.live`: ``smnb.live``, a session shown in a live widget.
 
@@ -23,7 +25,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_SUBMODULES = ("connect", "live", "options", "prepare", "run", "start", "sync", "transport")
+_SUBMODULES = (
+    "connect",
+    "embedded",
+    "failures",
+    "live",
+    "options",
+    "prepare",
+    "run",
+    "start",
+    "sync",
+    "transport",
+)
 
 
 def __getattr__(name: str) -> Any:

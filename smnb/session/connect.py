@@ -4,8 +4,9 @@
 handshake, a bad URL, a timeout or a socket error leaves it as an
 :class:`~smnb.exceptions.AuthError`, :class:`~smnb.exceptions.ConfigError`,
 :class:`~smnb.exceptions.ConnectionLost` or :class:`~smnb.exceptions.SessionTimeout`
-with a one-line message naming the endpoint without its credentials. The library's
-handshake logs (headers at DEBUG) pass through the one scrubber.
+with a one-line message naming the endpoint without its credentials and what to do
+(:mod:`smnb.session.failures`). The library's handshake logs (headers at DEBUG) pass
+through the one scrubber.
 
 Must not import: pandas, widgets, :mod:`smnb.tables`, :mod:`smnb.result`.
 """
@@ -16,11 +17,11 @@ import logging
 from collections.abc import Mapping
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
+from websockets.exceptions import WebSocketException
 
 from smnb._version import __version__
-from smnb.exceptions import AuthError, ConfigError, ConnectionLost, SessionTimeout
-from smnb.recorder.sanitize import RedactingFilter, redact_url, scrub_text
+from smnb.recorder.sanitize import RedactingFilter
+from smnb.session.failures import handshake_error
 
 __all__ = ["CLOSE_TIMEOUT", "PING_TIMEOUT", "open_connection"]
 
@@ -48,7 +49,6 @@ async def open_connection(
         ConnectionLost: any other refusal, a failed handshake, a socket error.
         SessionTimeout: no connection within ``timeout``.
     """
-    shown = redact_url(url)
     try:
         return await connect(
             url,
@@ -61,16 +61,5 @@ async def open_connection(
             compression=None,  # deflating PCM costs CPU per frame and saves ~nothing
             logger=_ws_logger,
         )
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        if status in (401, 403):
-            raise AuthError(f"{shown} rejected the credentials (HTTP {status})") from exc
-        raise ConnectionLost(f"{shown} refused the connection (HTTP {status})") from exc
-    except InvalidURI as exc:
-        raise ConfigError(f"not a WebSocket URL: {shown}") from exc
-    except WebSocketException as exc:
-        raise ConnectionLost(f"{shown}: handshake failed ({scrub_text(str(exc))})") from exc
-    except TimeoutError as exc:
-        raise SessionTimeout(f"{shown}: no connection within {timeout:g} s") from exc
-    except OSError as exc:
-        raise ConnectionLost(f"cannot connect to {shown}: {exc.strerror or exc}") from exc
+    except (WebSocketException, OSError) as exc:  # TimeoutError and ssl errors are OSErrors
+        raise handshake_error(exc, url, timeout=timeout) from exc

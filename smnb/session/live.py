@@ -71,6 +71,7 @@ def live(
     sample_rate: int | None = None,
     encoding: Literal["pcm_s16le", "pcm_f32le", "mulaw"] = "pcm_s16le",
     live: bool = False,
+    reconnect: bool | int = True,
 ) -> LiveTranscript:
     """Transcribe ``source`` in the background and show it live; returns the view at once.
 

@@ -15,7 +15,7 @@ Must not import: websockets, pandas, the transport.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from smnb.protocol.config import (
     validate_transcription_config,
 )
 from smnb.protocol.messages import Message
-from smnb.recorder.sanitize import redact_url
+from smnb.recorder.sanitize import redact_url, register_url_secrets
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds the server may stay silent while it owes a message (``timeout=None``: no limit)."""
@@ -51,6 +51,7 @@ OPTION_DEFAULTS: dict[str, Any] = {
     "sample_rate": None,
     "encoding": "pcm_s16le",
     "live": False,
+    "reconnect": True,
     "translation_config": None,
     "audio_events_config": None,
 }
@@ -65,10 +66,60 @@ KEYWORD_DEFAULTS: dict[str, Any] = {
 
 OPTION_NAMES = frozenset(OPTION_DEFAULTS)
 
+RECONNECT_CODES = frozenset({1001, 1006, 1011, 1012, 1013, 1014})
+"""Close codes worth a new connection: going away, abnormal (no close frame: a reset
+or a dead network), internal error (also a keepalive timeout), service restart,
+try again later, bad gateway. A normal close (1000), a protocol violation (1002–1010)
+or a Speechmatics error code (4xxx) ends the session."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectPolicy:
+    """How a session reconnects: ``attempts`` per drop (the first at once, then after
+    ``backoff`` seconds, doubling up to ``max_backoff``), ``limit`` drops per session."""
+
+    attempts: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    limit: int = 10
+
+    def delays(self) -> Iterator[float]:
+        """Seconds to wait before each attempt."""
+        delay = 0.0
+        for _ in range(self.attempts):
+            yield delay
+            delay = min(self.max_backoff, self.backoff if delay == 0 else 2 * delay)
+
+    @staticmethod
+    def qualifies(code: int | None) -> bool:
+        """Whether a close with ``code`` (None: no close frame) is worth a new connection."""
+        return code is None or code in RECONNECT_CODES
+
+
+def reconnect_policy(value: Any) -> ReconnectPolicy | None:
+    """The policy for a ``reconnect=`` setting: True (default policy), False/None (off),
+    or a number of attempts per drop.
+
+    Raises:
+        ConfigError: anything else.
+    """
+    if value is True:
+        return ReconnectPolicy()
+    if value is False or value is None:
+        return None
+    if isinstance(value, ReconnectPolicy):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return ReconnectPolicy(attempts=value)
+    raise ConfigError(f"reconnect must be True, False or a number of attempts, not {value!r}")
+
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_TRANSCRIPTION",
     "KEYWORD_DEFAULTS",
+    "RECONNECT_CODES",
+    "ReconnectPolicy",
     "SessionOptions",
     "options_from_keywords",
 ]
@@ -97,6 +148,7 @@ class SessionOptions:
     sample_rate: int | None = None
     encoding: str = "pcm_s16le"
     live: bool = False
+    reconnect: ReconnectPolicy | None = ReconnectPolicy()
     translation_config: Message | None = None
     audio_events_config: Message | None = None
 
@@ -146,6 +198,7 @@ class SessionOptions:
             "sample_rate": self.sample_rate,
             "encoding": self.encoding,
             "live": self.live,
+            "reconnect": self.reconnect if self.reconnect is not None else False,
             "translation_config": self.translation_config,
             "audio_events_config": self.audio_events_config,
         }
@@ -187,6 +240,8 @@ def options_from_keywords(
 
 def _options(transcription: Message, opts: Mapping[str, Any]) -> SessionOptions:
     url = opts.get("url")
+    if isinstance(url, str):
+        register_url_secrets(url)  # user-info or ?jwt= in the URL: redacted everywhere
     if url is not None and (not isinstance(url, str) or not url.startswith(("ws://", "wss://"))):
         shown = redact_url(url) if isinstance(url, str) else repr(url)
         raise ConfigError(f"url must start with ws:// or wss://, not {shown}")
@@ -211,6 +266,7 @@ def _options(transcription: Message, opts: Mapping[str, Any]) -> SessionOptions:
         sample_rate=_integer(opts, "sample_rate", None, 1000) if "sample_rate" in opts else None,
         encoding=_choice(opts, "encoding", ("pcm_s16le", "pcm_f32le", "mulaw")),
         live=_flag(opts, "live"),
+        reconnect=reconnect_policy(opts.get("reconnect", True)),
         translation_config=_mapping(opts, "translation_config"),
         audio_events_config=_mapping(opts, "audio_events_config"),
     )

@@ -5,7 +5,8 @@ connection; :meth:`PreparedSession.run` then hands the transport
 (:class:`~smnb.session.transport.SessionRunner`) an endpoint to open — the
 embedded local server when there is neither a ``url`` nor an API key, or the SaaS
 endpoint with ``Authorization: Bearer`` (optionally a temporary key) — and
-finishes the ``out`` files. The runner owns the session's one outcome; this layer
+finishes the ``out`` files. The embedded server is the process's shared one
+(:mod:`smnb.session.embedded`). The runner owns the session's one outcome; this layer
 only copies it onto the :class:`~smnb.result.Result`.
 """
 
@@ -114,6 +115,7 @@ class PreparedSession:
             max_unacked=options.max_unacked,
             timeout=options.timeout,
             result=self.result,
+            reconnect=options.reconnect,
         )
         self._ran = False
 
@@ -153,17 +155,24 @@ class PreparedSession:
     async def _endpoint(self) -> AsyncIterator[tuple[str, Mapping[str, str], Mapping[str, Any]]]:
         opts = self.options
         if opts.embedded:
-            from smnb.server import serve  # only now: it loads the recognizer stack
+            # One server per process, started by the first session that needs it.
+            from smnb.session import embedded
 
-            async with serve() as url:
-                yield url, {}, {"embedded_server": True, "authenticated": False}
+            yield await embedded.aurl(), {}, {"embedded_server": True, "authenticated": False}
             return
         key = opts.api_key
         if key is not None and opts.temp_key_ttl is not None:
             key = await asyncio.to_thread(mint_temp_key, key, ttl=opts.temp_key_ttl)
+            self.runner.renew_headers = self._fresh_temp_key  # it may expire before a drop
         headers = auth_headers(key)
         note = {"embedded_server": False, "authenticated": bool(headers)}
         yield opts.url or rt_url(), headers, note
+
+    async def _fresh_temp_key(self) -> Mapping[str, str]:
+        opts = self.options
+        assert opts.api_key is not None and opts.temp_key_ttl is not None
+        key = await asyncio.to_thread(mint_temp_key, opts.api_key, ttl=opts.temp_key_ttl)
+        return auth_headers(key)
 
     async def _finish(self, error: BaseException | None) -> None:
         # The runner recorded the outcome; the live Result holds the same exception.
@@ -177,4 +186,4 @@ class PreparedSession:
         except Exception:  # the log is on disk already; tables can be rebuilt from it
             logger.exception("could not write the tables to %s", self.writer.path.parent)
         finally:
-            self.writer.close()
+            await asyncio.to_thread(self.writer.close)  # waits for a slow disk off the loop

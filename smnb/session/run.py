@@ -70,6 +70,7 @@ def transcribe(
     sample_rate: int | None = None,
     encoding: Literal["pcm_s16le", "pcm_f32le", "mulaw"] = "pcm_s16le",
     live: bool = False,
+    reconnect: bool | int = True,
 ) -> Result:
     """Stream ``source`` and return the finished :class:`~smnb.result.Result` (blocking).
 
@@ -101,8 +102,9 @@ def transcribe(
         translation_config, audio_events_config: sent beside ``transcription_config``.
 
         -- smnb's options --
-        url: ``ws://``/``wss://`` endpoint. With neither ``url`` nor an API key smnb
-            starts its own local server for the session.
+        url: ``ws://``/``wss://`` endpoint. With neither ``url`` nor an API key the
+            session runs on smnb's embedded local server (one per process, started on
+            first use, shared by every later session, stopped at exit).
         api_key: the key; default ``SPEECHMATICS_API_KEY`` (or the Colab secret).
             Sent only as ``Authorization: Bearer``, never shown or written.
         temp_key: exchange the key for a temporary one first (True: 60 s, or a TTL).
@@ -118,6 +120,10 @@ def transcribe(
             file's bytes unchanged).
         sample_rate, encoding: of raw input (arrays and byte streams).
         live: the source runs at real time by itself (never paced).
+        reconnect: after a dropped connection (never a server ``Error``), continue on a
+            new one: re-send the audio no final covered yet, keep one audio clock
+            (``Result.connections``). ``False`` ends the session instead; a number sets
+            the attempts per drop (default 5, the first at once, then 0.5, 1, 2, 4 s).
 
     Raises:
         ConfigError, AudioError: bad settings or audio, before connecting.
@@ -168,6 +174,7 @@ async def atranscribe(
     sample_rate: int | None = None,
     encoding: Literal["pcm_s16le", "pcm_f32le", "mulaw"] = "pcm_s16le",
     live: bool = False,
+    reconnect: bool | int = True,
 ) -> Result:
     """Like :func:`transcribe` (same keyword-only settings), for ``await`` in async code.
 

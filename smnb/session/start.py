@@ -74,6 +74,7 @@ def start(
     sample_rate: int | None = None,
     encoding: Literal["pcm_s16le", "pcm_f32le", "mulaw"] = "pcm_s16le",
     live: bool = False,
+    reconnect: bool | int = True,
 ) -> Transcription:
     """Start a session in the background and return its handle at once.
 

@@ -1,17 +1,18 @@
 """The asyncio transport: one RT v2 session over a WebSocket, as a thin loop.
 
 Every protocol decision lives in :class:`~smnb.protocol.session.ClientSession`;
-this module only moves frames. :class:`SessionRunner` opens the connection,
-sends ``StartRecognition``, then runs three tasks in one ``TaskGroup``:
+this module only moves frames. :class:`SessionRunner` opens the connection and
+runs it (:class:`~smnb.session.stream.Connection`: the receiver, the audio pump
+and the watchdog).
 
-- the receiver time-stamps each frame the moment it is read (before parsing),
-  feeds it to the session and appends it to the recorder;
-- the audio pump waits for ``RecognitionStarted``, then sends each chunk when
-  the pacer and the unacknowledged window allow, recording its sequence
-  number, audio span, scheduled and actual send time, and ends the stream;
-- the watchdog fails the session with :class:`~smnb.exceptions.SessionTimeout`
-  when the server owes us something (``RecognitionStarted``, acks, finals) and
-  has sent nothing for ``timeout`` seconds.
+A connection that drops mid-stream (an abnormal close or a network error, never
+after a server ``Error``) is replaced: the runner reconnects with bounded retries
+and backoff (:mod:`smnb.session.resume`), starts a new recognition with the same
+``StartRecognition``, re-sends the audio no final covered yet, and records a
+``Reconnect`` note (``gap_s``, ``old_session_id``, ``new_session_id``,
+``audio_offset``: where the new session's times start on the original audio clock,
+which the tables apply). The audio is read from the source by one task for the
+whole session, so a drop never cancels the source mid-chunk.
 
 One outcome per session, owned here: whatever ends the session (a server
 ``Error``, a lost connection, a timeout, a cancel, a failing endpoint or audio
@@ -28,43 +29,35 @@ widgets, matplotlib, :mod:`smnb.tables`, :mod:`smnb.result` (it stays light).
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
 
 from smnb._version import __version__
 from smnb.audio.pacing import DEFAULT_MAX_UNACKED, AckWindow, Pace, Pacer, Sleep
-from smnb.audio.sources import AudioSource, Chunk
+from smnb.audio.sources import AudioSource
 from smnb.exceptions import (
-    AudioError,
     ConfigError,
-    ProtocolError,
+    ServerError,
     SessionCancelled,
     SessionError,
-    SessionTimeout,
-    SmnbError,
 )
-from smnb.protocol import messages as m
-from smnb.protocol.messages import Message, ServerMessage
-from smnb.protocol.session import ClientSession, SessionState
+from smnb.protocol.messages import Message
+from smnb.protocol.session import ClientSession
 from smnb.recorder import Recorder
-from smnb.recorder.records import OUTCOME, PROBLEM
+from smnb.recorder.records import OUTCOME, RECONNECT
 from smnb.recorder.sanitize import redact_url, scrub_text
 from smnb.session.connect import open_connection
-from smnb.session.options import DEFAULT_TIMEOUT
+from smnb.session.failures import with_hint
+from smnb.session.options import DEFAULT_TIMEOUT, ReconnectPolicy
+from smnb.session.resume import AudioQueue, Gap, can_resume, reopen
+from smnb.session.stream import Connection
 
 logger = logging.getLogger(__name__)
 logger.addHandler(logging.NullHandler())
-
-_ACKS = frozenset({ServerMessage.AUDIO_ADDED.value, ServerMessage.CHANNEL_AUDIO_ADDED.value})
-_STARTED = ServerMessage.RECOGNITION_STARTED.value
-_WARNING = ServerMessage.WARNING.value
-_INFO = ServerMessage.INFO.value
 
 __all__ = ["DEFAULT_TIMEOUT", "Endpoint", "SessionRunner"]
 
@@ -97,6 +90,10 @@ class SessionRunner:
         result: attached as ``.result`` to every error raised (the session layer
             passes its :class:`~smnb.result.Result`); defaults to the recorder.
         note: extra fields for the ``Session`` note.
+        reconnect: the :class:`~smnb.session.resume.ReconnectPolicy` for dropped
+            connections, or ``None`` to end the session on the first drop.
+        renew_headers: called before each reconnection for fresh handshake headers
+            (a new temporary key); the first ones are reused without it.
     """
 
     def __init__(
@@ -113,6 +110,8 @@ class SessionRunner:
         sleep: Sleep = asyncio.sleep,
         result: Any = None,
         note: Mapping[str, Any] | None = None,
+        reconnect: ReconnectPolicy | None = ReconnectPolicy(),  # noqa: B008 (frozen)
+        renew_headers: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
     ) -> None:
         self.url = url
         self.source = source
@@ -121,16 +120,28 @@ class SessionRunner:
         self.timeout = timeout
         self.sleep = sleep
         self.result = recorder if result is None else result
+        self.start_message = start_message
         channels = getattr(source, "channels", None)
-        self.session = ClientSession(start_message, channels=list(channels) if channels else None)
+        self._channels = list(channels) if channels else None
+        self.session = ClientSession(start_message, channels=self._channels)
+        """The protocol state of the current connection (a new one after a reconnect)."""
         self.window = AckWindow(max_unacked)
+        self.reconnect = reconnect
+        self.renew_headers = renew_headers
+        self.reconnections = 0
+        """How many times the session moved to a new connection."""
+        self.offset = 0.0
+        """Where the current connection's audio clock starts on the original one."""
         self._headers = dict(headers or {})
         self._note = dict(note or {})
-        self._started = asyncio.Event()
+        self.audio: AudioQueue | None = None
+        """The audio between the source and the connections (created on first use)."""
+        self._pacer: Pacer | None = None
+        self._connection = -1
+        self._gap: Gap | None = None  # a reconnection whose new session has not started
         self.stop_requested = False
         self.outcome: BaseException | None = None
         """The error that ended the session (recorded once), or None."""
-        self._progress = 0.0
 
     # --- control --------------------------------------------------------------
 
@@ -154,7 +165,8 @@ class SessionRunner:
 
         Raises:
             ServerError: the server sent ``Error``.
-            ConnectionLost: the connection failed or closed before ``EndOfTranscript``.
+            ConnectionLost: the connection failed or closed before ``EndOfTranscript``
+                (and reconnecting was off, not possible, or failed).
             SessionTimeout: the server stayed silent for ``timeout`` seconds.
             AuthError: the handshake was refused with HTTP 401/403.
             AudioError: the audio source failed mid-stream.
@@ -178,6 +190,8 @@ class SessionRunner:
             raise
         error = self.session.error
         if error is not None:
+            if isinstance(error, ServerError):
+                error = with_hint(error, self.url)  # at capacity, refused key: what to do
             self._end(error)
             raise error
         return self.session
@@ -186,160 +200,88 @@ class SessionRunner:
         if self.url is None:
             raise ConfigError("no URL to connect to")
         self.recorder.record_meta("Session", self._session_note())
-        await self._connect_and_stream()
-
-    async def _connect_and_stream(self) -> None:
-        assert self.url is not None
-        ws = await open_connection(self.url, self._headers, timeout=self.timeout)
         try:
-            self._progress = asyncio.get_running_loop().time()
-            await self._send_json(ws, self.session.start())
-            try:
-                async with asyncio.TaskGroup() as tg:
-                    pump = tg.create_task(self._pump(ws), name="smnb-audio")
-                    watchdog = tg.create_task(self._watchdog(), name="smnb-watchdog")
-                    await self._receive(ws)
-                    pump.cancel()
-                    watchdog.cancel()
-            except BaseExceptionGroup as group:
-                error = _primary(group)
-                raise error from error.__cause__
+            ws = await open_connection(self.url, self._headers, timeout=self.timeout)
+            await self._connect_and_stream(ws)
+            while can_resume(self.session, self.reconnect, self.source, self.reconnections):
+                await self._connect_and_stream(await self._reopen())
+        finally:
+            if self.audio is not None:
+                await self.audio.aclose()  # release the source (file, device) now
+
+    async def _connect_and_stream(self, ws: ClientConnection) -> None:
+        self._connection += 1
+        try:
+            await Connection(self, ws, self._connection).run()
         finally:
             await ws.close()
             self.recorder.record_meta(
                 "Closed", {"code": ws.close_code, "reason": ws.close_reason or ""}
             )
 
-    async def _receive(self, ws: ClientConnection) -> None:
-        session, recorder, now = self.session, self.recorder, self.recorder.now
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                frame = await ws.recv()
-            except ConnectionClosed:
-                session.receive_closed(ws.close_code, ws.close_reason or "")
-                return
-            t = now()  # arrival time, before any parsing
-            self._progress = loop.time()
-            try:
-                msg = session.receive_text(frame)
-            except ProtocolError as exc:
-                # Keep going: one bad frame must not cost the rest of the session. It is
-                # a Problem (non-fatal), kept whole: nothing received is lost.
-                text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
-                recorder.record_meta(
-                    PROBLEM,
-                    {"error": "ProtocolError", "message": scrub_text(str(exc)), "frame": text},
-                    t=t,
-                )
-                continue
-            recorder.record_received(msg, t)
-            kind = msg["message"]
-            if kind in _ACKS:
-                self.window.notify()
-            elif kind == _STARTED:
-                self._started.set()
-            elif kind == _WARNING:
-                logger.warning("server warning %s: %s", msg.get("type"), msg.get("reason"))
-            elif kind == _INFO:
-                logger.info("server info %s: %s", msg.get("type"), msg.get("reason"))
-            if session.finished:
-                return
+    # --- reconnecting ---------------------------------------------------------
 
-    async def _pump(self, ws: ClientConnection) -> None:
-        await self._started.wait()
-        session, recorder = self.session, self.recorder
-        pacer = Pacer(
-            recorder.now,
-            self.pace,
-            live=self.source.live,
-            origin=recorder.origin,
-            sleep=self.sleep,
+    async def _reopen(self) -> ClientConnection:
+        """A new connection for the dropped session (noted once the new session starts)."""
+        assert self.url is not None and self.reconnect is not None
+        dropped = self.session
+        if self._gap is None:  # a retry of a reconnection that never started adds up
+            self._gap = Gap.after(dropped, self.recorder.now())
+        self.reconnections += 1
+        logger.warning("%s; reconnecting to %s", dropped.error, redact_url(self.url))
+        ws, attempts = await reopen(
+            self.url,
+            self._headers,
+            timeout=self.timeout,
+            policy=self.reconnect,
+            renew=self.renew_headers,
+            dropped=dropped.error,
         )
-        loop = asyncio.get_running_loop()
+        self._gap.attempts += attempts
+        self.session = ClientSession(self.start_message, channels=self._channels)
+        return ws
 
-        def unacked() -> int:
-            return session.unacked
-
-        chunks = self.source.chunks()
-        try:
-            while True:  # a stopped source ends its own iteration (see request_stop)
-                chunk = await _next_chunk(chunks)
-                if chunk is None:
-                    break
-                await self.window.room(unacked)
-                scheduled = await pacer.wait(chunk)
-                if session.state is not SessionState.STREAMING:
-                    return
-                if not session.unacked:
-                    self._progress = loop.time()  # the server owes us an ack from now
-                await self._send_chunk(ws, chunk, scheduled)
-            if session.state is SessionState.STREAMING:
-                self._progress = loop.time()
-                if session.channels:
-                    for label in session.channels:
-                        await self._send_json(ws, session.end_channel(label))
-                else:
-                    await self._send_json(ws, session.end_stream())
-        except ConnectionClosed:
-            return  # the receiver sees the close and fails the session
-        finally:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:  # release the source (file handle, device) now, not at GC
-                await aclose()
-
-    async def _send_chunk(self, ws: ClientConnection, chunk: Chunk, scheduled: float) -> None:
-        session, recorder = self.session, self.recorder
-        nbytes = len(chunk.data)
-        if chunk.channel is None:
-            seq = session.audio_sent()
-            recorder.record_audio(
-                seq, nbytes, chunk.audio_start, chunk.audio_end, scheduled_t=scheduled
-            )
-            await ws.send(chunk.data)
-        else:
-            msg, seq = session.channel_audio(chunk.channel, base64.b64encode(chunk.data).decode())
-            recorder.record_audio(
-                seq,
-                nbytes,
-                chunk.audio_start,
-                chunk.audio_end,
-                scheduled_t=scheduled,
-                channel=chunk.channel,
-            )
-            await ws.send(m.encode(msg))
-
-    async def _send_json(self, ws: ClientConnection, msg: Message) -> None:
-        self.recorder.record_sent(msg)
-        await ws.send(m.encode(msg))
-
-    async def _watchdog(self) -> None:
-        timeout = self.timeout
-        if timeout is None:
+    def resumed(self, t: float) -> None:
+        """The new session started: re-queue the audio owed, note the reconnection."""
+        gap, self._gap = self._gap, None
+        if gap is None:
             return
-        loop = asyncio.get_running_loop()
-        while True:
-            remaining = self._progress + timeout - loop.time()
-            if remaining > 0:
-                await asyncio.sleep(remaining)
-                continue
-            owed = self._owed()
-            if owed:
-                raise SessionTimeout(
-                    f"the server sent nothing for {timeout:g} s while we waited for {owed}"
-                )
-            self._progress = loop.time()
+        offset, resent = self.audio.rewind() if self.audio is not None else (0.0, 0)
+        self.offset = offset
+        note = gap.note(self.session.session_id, offset, resent, t)
+        self.recorder.record_meta(RECONNECT, note, t=t)
+        logger.warning(
+            "reconnected after %.2f s: session %s goes on from %.2f s of audio",
+            note["gap_s"],
+            note["new_session_id"],
+            offset,
+        )
 
-    def _owed(self) -> str:
-        """What the server owes us now ('' if nothing)."""
-        state = self.session.state
-        if state is SessionState.STARTING:
-            return "RecognitionStarted"
-        if state is SessionState.ENDING:
-            return "EndOfTranscript"
-        if self.session.unacked:
-            return f"{self.session.unacked} audio acknowledgements"
-        return ""
+    # --- shared by the connections ------------------------------------------------
+
+    def audio_queue(self) -> AudioQueue:
+        """The session's audio queue, created when audio may first flow (a live source
+        starts capturing on its first read)."""
+        if self.audio is None:
+            # Read ahead only what is sent at once: the window at fast pace; at real-time
+            # pace (and live) one chunk or two, so a stop ends the audio at once.
+            fast = self.pace == "fast" and not self.source.live
+            prefetch = self.window.limit if fast else 2
+            self.audio = AudioQueue(self.source.chunks(), prefetch=prefetch)
+            self.audio.start()
+        return self.audio
+
+    def pacer(self) -> Pacer:
+        """One pacer for the whole session: deadlines stay absolute across connections."""
+        if self._pacer is None:
+            self._pacer = Pacer(
+                self.recorder.now,
+                self.pace,
+                live=self.source.live,
+                origin=self.recorder.origin,
+                sleep=self.sleep,
+            )
+        return self._pacer
 
     # --- notes ----------------------------------------------------------------
 
@@ -354,6 +296,7 @@ class SessionRunner:
             "channels": self.session.channels,
             "max_unacked": self.window.limit,
             "timeout": self.timeout,
+            "reconnect": self.reconnect is not None,
             "smnb_version": __version__,
             **self._note,
         }
@@ -368,32 +311,3 @@ class SessionRunner:
         self.recorder.record_meta(
             OUTCOME, {"error": type(exc).__name__, "message": scrub_text(str(exc))}
         )
-
-
-async def _next_chunk(chunks: AsyncIterator[Chunk]) -> Chunk | None:
-    """The source's next chunk, ``None`` at its end; a failing source is an AudioError."""
-    try:
-        chunk: Chunk = await anext(chunks)
-    except StopAsyncIteration:
-        return None
-    except (SmnbError, asyncio.CancelledError):
-        raise
-    except Exception as exc:
-        raise AudioError(f"the audio source failed: {exc}") from exc
-    return chunk
-
-
-def _primary(group: BaseExceptionGroup[Any]) -> BaseException:
-    """The exception that ended a task group: smnb's own first, then anything else."""
-    leaves: list[BaseException] = []
-    stack: list[BaseException] = [group]
-    while stack:
-        exc = stack.pop(0)
-        if isinstance(exc, BaseExceptionGroup):
-            stack.extend(exc.exceptions)
-        else:
-            leaves.append(exc)
-    for exc in leaves:
-        if isinstance(exc, SmnbError):
-            return exc
-    return leaves[0]

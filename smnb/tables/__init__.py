@@ -28,6 +28,7 @@ from __future__ import annotations
 import pandas as pd
 
 from smnb.tables.columns import Records, as_records, audio_origin
+from smnb.tables.connections import CONNECTIONS_SCHEMA, connections, on_audio_clock
 from smnb.tables.session import (
     AUDIO_SCHEMA,
     EVENTS_SCHEMA,
@@ -53,9 +54,11 @@ __all__ = [
     "all_tables",
     "audio",
     "audio_origin",
+    "connections",
     "events",
     "join_tokens",
     "messages",
+    "on_audio_clock",
     "partials",
     "text",
     "transcripts",
@@ -72,6 +75,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "utterances": UTTERANCES_SCHEMA,
     "events": EVENTS_SCHEMA,
     "audio": AUDIO_SCHEMA,
+    "connections": CONNECTIONS_SCHEMA,
 }
 """Column name → dtype of every table, in column order."""
 
@@ -83,6 +87,7 @@ _BUILDERS = {
     "utterances": utterances,
     "events": events,
     "audio": audio,
+    "connections": connections,
 }
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from smnb.recorder import RECEIVED, SENT
+from smnb.recorder import RECEIVED, SENT, Record
 from smnb.tables.columns import (
+    BOOL,
     CAT,
     FLOAT,
     INT,
@@ -30,6 +31,7 @@ from smnb.tables.columns import (
     origin_or_nan,
     relative,
 )
+from smnb.tables.connections import connection_numbers, on_audio_clock
 
 MESSAGES_SCHEMA = {
     "i": INT,
@@ -47,6 +49,7 @@ MESSAGES_SCHEMA = {
 }
 
 AUDIO_SCHEMA = {
+    "connection": INT,
     "seq_no": INT,
     "channel": CAT,
     "nbytes": INT,
@@ -56,6 +59,7 @@ AUDIO_SCHEMA = {
     "sent_s": FLOAT,
     "acked_s": FLOAT,
     "pacing_error_s": FLOAT,
+    "resent": BOOL,
 }
 
 EVENTS_SCHEMA = {
@@ -105,29 +109,44 @@ def audio(records: Records) -> pd.DataFrame:
     """One row per audio frame sent; times in seconds from ``t0``.
 
     ``acked_s`` is when the matching ``AudioAdded`` (or, per channel,
-    ``ChannelAudioAdded``) arrived, NaN if it never did. ``pacing_error_s`` is
-    ``sent_s − scheduled_s``: how late the frame left against its deadline.
+    ``ChannelAudioAdded``) arrived on the same connection, NaN if it never did.
+    ``pacing_error_s`` is ``sent_s − scheduled_s``: how late the frame left against
+    its deadline. After a reconnection, ``connection`` numbers the frames of each
+    connection and ``resent`` marks audio sent again because no final covered it yet.
     """
     recs = as_records(records)
     t0 = origin_or_nan(audio_origin(recs))
-    acks: dict[tuple[str | None, int], float] = {}
-    for r in recs:
+    numbers = connection_numbers(recs)
+    acks: dict[tuple[int, str | None, int], float] = {}
+    frames: list[tuple[int, Record]] = []
+    for k, r in zip(numbers, recs, strict=True):
         if r.direction == RECEIVED and r.type in ACK_MESSAGES and r.seq_no is not None:
-            acks.setdefault((r.channel, r.seq_no), r.t)  # a repeated ack keeps the first
-    frames = [r for r in recs if r.direction == SENT and r.audio_end is not None]
-    sent = relative([r.t for r in frames], t0)
-    scheduled = relative([_or_nan(r.scheduled_t) for r in frames], t0)
-    acked = [acks.get((r.channel, r.seq_no)) if r.seq_no is not None else None for r in frames]
+            acks.setdefault((k, r.channel, r.seq_no), r.t)  # a repeated ack keeps the first
+        elif r.direction == SENT and r.audio_end is not None:
+            frames.append((k, r))
+    sent = relative([r.t for _, r in frames], t0)
+    scheduled = relative([_or_nan(r.scheduled_t) for _, r in frames], t0)
+    acked = [
+        acks.get((k, r.channel, r.seq_no)) if r.seq_no is not None else None for k, r in frames
+    ]
+    reached: dict[str | None, float] = {}
+    resent = []
+    for _, r in frames:  # audio already sent on an earlier connection goes out again
+        assert r.audio_end is not None
+        resent.append(r.audio_end <= reached.get(r.channel, -1.0))
+        reached[r.channel] = max(reached.get(r.channel, -1.0), r.audio_end)
     data: dict[str, Any] = {
-        "seq_no": [r.seq_no for r in frames],
-        "channel": [r.channel for r in frames],
-        "nbytes": [r.nbytes for r in frames],
-        "audio_start": [r.audio_start for r in frames],
-        "audio_end": [r.audio_end for r in frames],
+        "connection": [k for k, _ in frames],
+        "seq_no": [r.seq_no for _, r in frames],
+        "channel": [r.channel for _, r in frames],
+        "nbytes": [r.nbytes for _, r in frames],
+        "audio_start": [r.audio_start for _, r in frames],
+        "audio_end": [r.audio_end for _, r in frames],
         "scheduled_s": scheduled,
         "sent_s": sent,
         "acked_s": relative([_or_nan(a) for a in acked], t0),
         "pacing_error_s": sent - scheduled,
+        "resent": resent,
     }
     return frame(data, AUDIO_SCHEMA)
 
@@ -139,7 +158,7 @@ def events(records: Records) -> pd.DataFrame:
     and ``end_time`` from an ``EndOfUtterance``'s metadata; ``channel`` from the
     message root (multichannel).
     """
-    recs = as_records(records)
+    recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
     t0 = origin_or_nan(audio_origin(recs))
     cols: dict[str, list[Any]] = {name: [] for name in EVENTS_SCHEMA}
     times: list[float] = []

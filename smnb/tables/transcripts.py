@@ -36,6 +36,7 @@ from smnb.tables.columns import (
     origin_or_nan,
     relative,
 )
+from smnb.tables.connections import on_audio_clock
 from smnb.tables.text import content_of, first_alternative
 
 FINAL = "AddTranscript"
@@ -127,7 +128,7 @@ def words(records: Records) -> pd.DataFrame:
     Columns: ``content, type, start_time, end_time, confidence, speaker, channel,
     is_eos, attaches_to, received_s, latency_s, message_i``.
     """
-    recs = as_records(records)
+    recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
     return frame(_items(recs, FINAL, origin_or_nan(audio_origin(recs))), WORDS_SCHEMA)
 
 
@@ -138,7 +139,7 @@ def partials(records: Records) -> pd.DataFrame:
     matches the order of partial rows in :func:`transcripts`); ``position`` is
     the item's index within its partial.
     """
-    recs = as_records(records)
+    recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
     return frame(_items(recs, PARTIAL, origin_or_nan(audio_origin(recs))), PARTIALS_SCHEMA)
 
 
@@ -149,7 +150,7 @@ def transcripts(records: Records) -> pd.DataFrame:
     ``kind`` is ``partial`` or ``final``; ``forced`` marks replies to
     ``ForceEndOfUtterance``.
     """
-    recs = as_records(records)
+    recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
     t0 = origin_or_nan(audio_origin(recs))
     cols: dict[str, list[Any]] = {name: [] for name in TRANSCRIPTS_SCHEMA}
     times: list[float] = []

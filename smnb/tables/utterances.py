@@ -40,6 +40,7 @@ from smnb.tables.columns import (
     num,
     origin_or_nan,
 )
+from smnb.tables.connections import on_audio_clock
 from smnb.tables.text import WORDLIKE, first_alternative, join_tokens, labelled, word_delimiter
 from smnb.tables.transcripts import FINAL, result_channel, results_of
 
@@ -140,7 +141,7 @@ def utterances(records: Records) -> pd.DataFrame:
     when its ``EndOfUtterance`` did (NaN if none); ``ended_by`` is ``eos``
     (sentence end), ``eou``, ``speaker`` (speaker change) or ``end`` (session end).
     """
-    recs = as_records(records)
+    recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
     t0 = origin_or_nan(audio_origin(recs))
     delimiter = word_delimiter(recs)
     groups = _group(recs)
@@ -170,7 +171,7 @@ def text(records: Records) -> str:
     ``EndOfUtterance`` separated them. Lines are prefixed with ``"<channel> "``
     and/or ``"<speaker>"`` and ``": "`` when the session is multichannel or diarized.
     """
-    recs = as_records(records)
+    recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
     delimiter = word_delimiter(recs)
     groups = [u for u in _group(recs) if u.tokens]
     diarized = any(u.speaker is not None for u in groups)

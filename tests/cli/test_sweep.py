@@ -55,3 +55,21 @@ def test_cli_bad_pairs_exit_2(clips: list[Path], tmp_path: Path) -> None:
     assert (
         main(["sweep", str(tmp_path / "no.wav"), "--max-delay", "1", "--out", str(tmp_path)]) == 2
     )
+
+
+def test_at_fast_pace_the_cli_prints_no_latency_and_says_why(
+    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from smnb.cli import main
+
+    def fake_sweep(sources: Any, **kwargs: Any) -> SweepResult:
+        return sweep(sources, run_session=fake_session, **kwargs)
+
+    monkeypatch.setattr(smnb.experiment.runner, "sweep", fake_sweep)
+    code = main(["sweep", *map(str, clips), "--max-delay", "1", "--pace", "fast",
+                 "--no-progress", "--no-warmup", "--out", str(tmp_path / "fast")])  # fmt: skip
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "final_p50" not in captured.out and "partial_p50" not in captured.out
+    assert "n_words" in captured.out and "wer" in captured.out
+    assert "latency is not meaningful at --pace fast" in captured.err

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.client import FailingEngine, injecting_proxy, tone_server, tone_wav
+from tests.support.proxy import Cut, ResettingProxy
 
 CLI = [sys.executable, "-m", "smnb", "transcribe"]
 KEY = "sk-FAKE-cli-31b7-do-not-print"
@@ -212,6 +213,7 @@ async def test_help_documents_every_option() -> None:
         "--temp-key",
         "--print-json",
         "--verbose",
+        "--no-reconnect",
         "exit codes",
     ):
         assert flag in run.stdout, flag
@@ -224,3 +226,142 @@ async def test_a_survived_problem_is_a_warning_and_the_run_succeeds(tones: Path)
     assert run.code == 0, run.stderr
     assert run.stdout == "Alpha. Bravo. Charlie. Delta.\n"
     assert "warning: ChannelAudioAdded.channel must be a string, not 7" in run.stderr
+
+
+# --- reconnecting ---------------------------------------------------------------------
+
+SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"
+
+
+async def test_a_60_s_stream_survives_a_reset_after_4_s(tmp_path: Path) -> None:
+    """The measured target: one minute of real speech, the first connection reset after
+    4 s; the run exits 0, its words reach the end of the audio on the original clock, and
+    both the log and stderr record the reconnection."""
+    from smnb.experiment.stitch import stitch
+    from smnb.recorder import read_jsonl
+    from smnb.server import serve
+
+    clips = sorted(SAMPLES.glob("librivox-*.wav")) * 2  # 10 clips with word timings
+    wav = stitch(clips, tmp_path / "minute.wav", gap_s=1.0, tail_s=2.0)
+    reference = json.loads(wav.with_suffix(".words.json").read_text())
+    duration = wav.stat().st_size / 32_000
+    assert 55 < duration < 65
+    out = tmp_path / "out"
+    async with serve() as upstream:  # the real recognizer
+        proxy = ResettingProxy(upstream, {0: Cut("after", 4.0)})
+        async with proxy.running() as url:
+            run = await smnb_transcribe(wav, "--url", url, "--pace", "fast", "--out", out)
+    assert run.code == 0, run.stderr
+    assert [p.reset for p in proxy.passages] == [True, False]
+    assert "reconnecting to ws://127.0.0.1:" in run.stderr and "reconnected after" in run.stderr
+    log = read_jsonl(out / "messages.jsonl").records
+    (note,) = [r.payload for r in log if r.type == "Reconnect"]
+    assert note["old_session_id"] != note["new_session_id"] and note["resent_frames"] > 0
+    # (The offset is where the last final before the reset ended: 0 when none had come.)
+    words = [w for w in _csv_rows(out / "words.csv") if w["type"] == "word"]
+    last_ref_end = max(float(w["end"]) for w in reference)
+    assert max(float(w["end_time"]) for w in words) > last_ref_end - 1.5  # to the end
+    # On the original clock: words of the new session sit where the reference says.
+    later = [w for w in words if float(w["start_time"]) >= note["audio_offset"]]
+    assert len(later) > 40
+
+    def near_reference(word: dict[str, str]) -> bool:
+        text, start = word["content"].lower(), float(word["start_time"])
+        return any(
+            r["word"].lower() == text and abs(float(r["start"]) - start) < 0.5 for r in reference
+        )
+
+    assert sum(near_reference(w) for w in later) >= 0.6 * len(later)
+    connections = _csv_rows(out / "connections.csv")
+    assert [c["connection"] for c in connections] == ["0", "1"]
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+async def test_no_reconnect_ends_the_run_at_the_drop(tones: Path) -> None:
+    async with tone_server() as upstream:
+        proxy = ResettingProxy(upstream, {0: Cut("frames", count=10)})
+        async with proxy.running() as url:
+            run = await smnb_transcribe(tones, "--url", url, "--no-reconnect")  # real time
+    assert run.code == 1
+    assert "connection closed while streaming audio (code 1006)" in run.one_line_error()
+    assert len(proxy.passages) == 1
+
+
+# --- keys of every character class ------------------------------------------------------
+
+ODD = "sk!odd$chars%20:&x=0123#TAIL"
+
+
+def last_line(run: Run) -> str:
+    """The one error line at the end of stderr (``-vv`` logs come before it)."""
+    assert "Traceback" not in run.stderr, run.stderr
+    line = run.stderr.strip().splitlines()[-1]
+    assert line.startswith("smnb transcribe: "), run.stderr
+    return line
+
+
+def leaks(key: str, text: str, width: int = 6) -> list[str]:
+    """Every piece of ``key`` (``width`` characters or more) found in ``text``."""
+    return [key[i : i + width] for i in range(len(key) - width + 1) if key[i : i + width] in text]
+
+
+@pytest.mark.parametrize("key", [ODD, "sk\"quote'd`back\\slash<x>", "sk-ünïcødé-ß-µ-latin1"])
+async def test_an_odd_key_never_shows_in_verbose_logs_or_out_files(
+    key: str, tones: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    async with tone_server(api_key=key) as url:
+        ok = await smnb_transcribe(
+            tones, "--url", url, "--pace", "fast", "--out", out, "-vv",
+            env={"SPEECHMATICS_API_KEY": key},
+        )  # fmt: skip
+        denied = await smnb_transcribe(
+            tones, "--url", url, "-vv", env={"SPEECHMATICS_API_KEY": key + "-wrong"}
+        )
+    assert ok.code == 0, ok.stderr
+    assert "Authorization: Bearer <redacted>" in ok.stderr  # logged at -vv, redacted
+    assert denied.code == 1 and "rejected the credentials" in last_line(denied)
+    texts = [ok.stdout, ok.stderr, denied.stdout, denied.stderr]
+    texts += [p.read_text() for p in out.iterdir()]
+    assert [leaks(key, text) for text in texts] == [[]] * len(texts)
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("sk with spaces inside", "whitespace"),
+        ("sk-ключ-секрет-鍵-🔑", "characters an HTTP header cannot carry"),
+    ],
+)
+async def test_an_unusable_key_is_refused_without_showing_it(
+    key: str, why: str, tones: Path
+) -> None:
+    run = await smnb_transcribe(tones, "-vv", env={"SPEECHMATICS_API_KEY": key})
+    assert run.code == 1 and why in last_line(run)
+    assert leaks(key, run.stdout + run.stderr) == []
+
+
+async def test_a_key_given_as_url_userinfo_is_never_echoed(tones: Path, tmp_path: Path) -> None:
+    bad = await smnb_transcribe(tones, "--url", f"ws://u:{ODD}@127.0.0.1:9/v2", "-vv")
+    assert bad.code == 2
+    line = last_line(bad)
+    assert "not a WebSocket URL: ws://127.0.0.1:9/v2" in line and "percent-encode" in line
+    assert leaks(ODD, bad.stdout + bad.stderr) == []
+    # A well-formed one works (sent as HTTP Basic) and shows nowhere either.
+    secret = "Qx7~!$pw-Zz9-kV"
+    out = tmp_path / "out"
+    async with tone_server() as url:
+        with_userinfo = url.replace("ws://", f"ws://me:{secret}@")
+        ok = await smnb_transcribe(
+            tones, "--url", with_userinfo, "--pace", "fast", "--out", out, "-vv"
+        )
+    assert ok.code == 0, ok.stderr
+    texts = [ok.stdout, ok.stderr, *(p.read_text() for p in out.iterdir())]
+    assert [leaks(secret, text) for text in texts] == [[]] * len(texts)
+    assert "me:" not in (out / "messages.jsonl").read_text()

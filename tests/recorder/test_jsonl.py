@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 from smnb.clock import ManualClock
@@ -74,3 +79,102 @@ def test_text_round_trip_skips_blank_and_broken_lines() -> None:
     back = from_text("\n" + text + "{not json\n" + '{"i": 1}\n')
     assert [r.type for r in back] == [r.type for r in rec.records]
     assert [to_line(r) for r in back] == text.splitlines()
+
+
+# --- the writer thread -----------------------------------------------------------------
+
+
+class SlowStream(io.StringIO):
+    """A text stream as slow as a network drive: every write and flush sleeps."""
+
+    def __init__(self, delay: float = 0.02) -> None:
+        super().__init__()
+        self.delay = delay
+        self.writers: set[str] = set()
+        self.flushes = 0
+        self.final = ""
+
+    def write(self, text: str) -> int:
+        self.writers.add(threading.current_thread().name)
+        time.sleep(self.delay)
+        return super().write(text)
+
+    def flush(self) -> None:
+        self.flushes += 1
+        time.sleep(self.delay)
+
+    def close(self) -> None:
+        self.final = self.getvalue()
+        super().close()
+
+
+def test_the_session_thread_never_writes_and_close_writes_everything(tmp_path: Path) -> None:
+    stream = SlowStream()
+    writer = JsonlWriter(tmp_path / "messages.jsonl", stream=stream)
+    rec = Recorder(ManualClock())
+    rec.subscribe(writer)
+    for k in range(200):  # far faster than the stream: they queue up
+        rec.record_audio(k + 1, 3200, k * 0.1, (k + 1) * 0.1, scheduled_t=(k + 1) * 0.1)
+    writer.close()
+    assert stream.writers == {"smnb-jsonl"}  # never the thread that records
+    lines = stream.final.splitlines()
+    assert [to_line(r) for r in rec.records] == lines  # all of them, in order
+    assert stream.flushes >= 1 and writer.error is None
+
+
+def test_lines_reach_the_disk_while_records_keep_coming(tmp_path: Path) -> None:
+    path = tmp_path / "messages.jsonl"
+    writer = JsonlWriter(path)
+    rec = Recorder()
+    rec.subscribe(writer)
+    seen_before_close = 0
+    for k in range(40):  # 0.4 s of records every 10 ms: flushed without waiting for close
+        rec.record_meta("Tick", {"k": k})
+        time.sleep(0.01)
+        seen_before_close = max(seen_before_close, len(path.read_text().splitlines()))
+    assert writer.flush(5)
+    assert len(path.read_text().splitlines()) == 40
+    assert seen_before_close > 10
+    writer.close()
+
+
+def test_a_write_error_stops_the_file_not_the_session(tmp_path: Path) -> None:
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    writer = JsonlWriter(tmp_path / "messages.jsonl", stream=FullDisk())
+    rec = Recorder()
+    rec.subscribe(writer)
+    rec.record_meta("Tick")
+    rec.record_meta("Tock")  # the caller never sees the error
+    writer.close()
+    assert isinstance(writer.error, OSError) and len(rec) == 2
+    assert rec.callback_errors == []
+
+
+CRASH = """
+import sys
+sys.path.insert(0, {root!r})
+from smnb.recorder import JsonlWriter, Recorder
+rec = Recorder()
+rec.subscribe(JsonlWriter({path!r}))
+for k in range(2000):
+    rec.record_meta("Tick", {{"k": k}})
+raise RuntimeError("the script crashes before closing anything")
+"""
+
+
+def test_a_crashing_script_still_leaves_everything_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "messages.jsonl"
+    root = str(Path(__file__).resolve().parents[2])
+    run = subprocess.run(
+        [sys.executable, "-c", CRASH.format(root=root, path=str(path))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1 and "the script crashes" in run.stderr
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2000 and json.loads(lines[-1])["payload"] == {"k": 1999}

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 
 import pytest
 
-from smnb.recorder.sanitize import REDACTED, RedactingFilter, redact_url, sanitize, scrub_text
+from smnb.recorder.sanitize import (
+    REDACTED,
+    RedactingFilter,
+    RedactingFormatter,
+    redact_url,
+    register_secret,
+    register_url_secrets,
+    sanitize,
+    scrub_text,
+    service_error_detail,
+)
 
 LONG_KEY = "sk-LONG-LIVED-3c9f2a7e-never-show"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzbW5iIn0.c2lnbmF0dXJl"
@@ -53,3 +65,99 @@ def test_values_are_scrubbed_deeply_but_flags_and_empties_stay() -> None:
 @pytest.mark.parametrize("url", ["not a url", "wss://[::1/v2?jwt=x"])
 def test_odd_urls_never_raise(url: str) -> None:
     assert "jwt=x" not in redact_url(url)
+
+
+# --- keys of every character class ------------------------------------------------------
+
+ODD_KEYS = [
+    "sk!odd$chars%20:&x=0123#TAIL",
+    "sk-ünïcødé-ß-µ-éèê-latin1",
+    "sk\"quote'd`back\\slash<angle>",
+    "sk with spaces inside it",
+    "sk-ключ-секрет-鍵-🔑-wide",
+    "sk+/=~.-_*()[]{}|^?@;,",
+]
+
+
+def leaks(key: str, text: str, width: int = 6) -> list[str]:
+    """Every piece of ``key`` (``width`` characters or more) that appears in ``text``."""
+    return [key[i : i + width] for i in range(len(key) - width + 1) if key[i : i + width] in text]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_a_known_key_is_redacted_whatever_it_holds(key: str) -> None:
+    register_secret(key)
+    from urllib.parse import quote, quote_plus
+
+    texts = [
+        f"> Authorization: Bearer {key}",
+        f"sending {key} now",
+        f"GET /v2?jwt={quote(key, safe='')}&sm-app=x",
+        f"ws://user:{key}@host:9/v2",
+        f"ws://user:{quote(key, safe='')}@host:9/v2",
+        f"form {quote_plus(key)} end",
+        json.dumps({"key": key, "note": f"it was {key}"}),
+        json.dumps({"note": f"it was {key}"}, ensure_ascii=False),
+        repr({"Authorization": f"Bearer {key}"}),
+        repr([key]),
+    ]
+    for text in texts:
+        clean = scrub_text(text)
+        assert leaks(key, clean) == [], (text, clean)
+    assert leaks(key, redact_url(f"ws://user:{key}@host:9/v2")) == []
+    assert leaks(key, json.dumps(sanitize({"message": f"echo {key}"}))) == []
+
+
+@pytest.mark.parametrize(
+    "key", ["sk!unknown$odd%20:&x=9876#TAIL", "sk-unknown-ÄÖÜ-ü", "sk'unknown\"quo`te"]
+)
+def test_an_unknown_key_in_a_header_url_or_bearer_is_still_removed(key: str) -> None:
+    # Never registered: the pattern rules alone (a key no ApiKey ever held).
+    assert leaks(key, scrub_text(f"> Authorization: Bearer {key}")) == []
+    assert leaks(key, scrub_text(f"< authorization: {key}")) == []
+    assert leaks(key, scrub_text(f"header Bearer {key}")) == []
+    assert leaks(key, redact_url(f"ws://user:{key}@127.0.0.1:9/v2")) == []
+    assert redact_url(f"ws://user:{key}@127.0.0.1:9/v2") == "ws://127.0.0.1:9/v2"
+
+
+def test_the_url_credentials_a_user_gave_are_remembered() -> None:
+    password = "pw!odd#part/with?marks"
+    url = f"wss://alice:{password}@h.example/v2?jwt=token-xyz-123&sm-app=a"
+    register_url_secrets(url)
+    assert leaks(password, scrub_text(f"failed with {password}")) == []
+    assert leaks("token-xyz-123", scrub_text("echo token-xyz-123")) == []
+    assert redact_url(url) == "wss://h.example/v2?sm-app=a"
+
+
+@pytest.mark.parametrize("key", ODD_KEYS[:3])
+def test_logs_are_scrubbed_whole_tracebacks_included(key: str) -> None:
+    register_secret(key)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("test.redaction.formatter")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("header %s", f"Bearer {key}")
+        try:
+            raise RuntimeError(f"the server echoed {key}")
+        except RuntimeError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert "Traceback" in text and leaks(key, text) == []
+
+
+def test_a_key_service_error_body_is_one_scrubbed_bounded_line() -> None:
+    key = "sk-service-echo-7f3a9b"
+    register_secret(key)
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXgteQ"
+    body = json.dumps({"code": 401, "message": f"key {key} rejected;\n token {jwt} expired"})
+    line = service_error_detail(body.encode())
+    assert "\n" not in line and key not in line and jwt not in line
+    assert line.startswith("key <redacted> rejected;")
+    assert service_error_detail(b"<html>" + b"x" * 500).endswith("…")
+    assert len(service_error_detail(b"y" * 1000)) == 200
+    assert service_error_detail(b"") == "" and service_error_detail(None) == ""

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import smnb
+from smnb.auth import ApiKey
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled
 from smnb.recorder import Record, jsonl
 from smnb.session.options import SessionOptions
@@ -109,6 +110,9 @@ async def test_atranscribe_writes_the_log_as_messages_arrive(tones: Path, tmp_pa
 
     def check_disk(record: Record) -> None:  # runs after the JSONL writer for each record
         if record.type == "AddTranscript":
+            # The writer's own thread writes it (a slow disk never holds the session's loop);
+            # wait for that thread, then the line must be on disk, mid-session.
+            assert session.writer is not None and session.writer.flush(5)
             lines = (out / "messages.jsonl").read_text().splitlines()
             seen_on_disk.append(json.loads(lines[-1])["i"] == record.i)
 
@@ -236,11 +240,56 @@ async def test_the_api_key_appears_nowhere(
     assert all("sk-WRONG-KEY" not in text for text in (caplog.text, str(denied.value)))
 
 
+ODD_KEYS = ["sk!odd$chars%20:&x=0123#TAIL", "sk\"quote'd`back\\slash<x>", "sk-ünïcødé-ß-µ"]
+
+
+def leaks(key: str, text: str, width: int = 6) -> list[str]:
+    return [key[i : i + width] for i in range(len(key) - width + 1) if key[i : i + width] in text]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+async def test_an_odd_key_appears_in_no_log_repr_error_or_export(
+    key: str, tones: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    out = tmp_path / "out"
+    async with tone_server(api_key=key) as url:
+        result = await smnb.atranscribe(tones, url=url, api_key=key, pace="fast", out=out)
+        with pytest.raises(smnb.AuthError) as denied:
+            await smnb.atranscribe(tones, url=url, api_key=key + "x", pace="fast")
+    assert result.completed
+    parquet = tmp_path / "parquet"
+    result.to_parquet(parquet)
+    shown = [
+        caplog.text,
+        repr(result),
+        result._repr_html_(),
+        json.dumps(result.summary(), default=str),
+        repr(SessionOptions.create(api_key=key, url=url)),
+        repr(ApiKey(key)),
+        str(denied.value),
+        repr(denied.value),
+        *(p.read_text() for p in out.iterdir()),
+        *(p.read_bytes().decode("utf-8", "replace") for p in parquet.iterdir()),
+    ]
+    assert [leaks(key, text) for text in shown] == [[]] * len(shown)
+
+
 # --- the embedded server ------------------------------------------------------------
 
 
+@pytest.fixture
+def fresh_embedded() -> Any:
+    """No shared embedded server before or after the test (it may swap the engine)."""
+    from smnb.session import embedded
+
+    embedded.close()
+    yield embedded
+    embedded.close()
+
+
 async def test_no_url_and_no_key_starts_the_embedded_server(
-    tones: Path, monkeypatch: pytest.MonkeyPatch
+    tones: Path, monkeypatch: pytest.MonkeyPatch, fresh_embedded: Any
 ) -> None:
     from smnb.server import app
 

@@ -14,13 +14,11 @@ import pytest
 
 import smnb
 from smnb.audio import PcmSource, decode_file, open_source
-from smnb.clock import ManualClock
 from smnb.exceptions import (
     AudioError,
     AuthError,
     ConnectionLost,
     ServerError,
-    SessionTimeout,
 )
 from smnb.protocol import messages as m
 from smnb.recorder import META, RECEIVED, SENT, Record, Recorder, read_jsonl
@@ -29,43 +27,17 @@ from smnb.session.transport import SessionRunner
 from tests.support.client import (
     WORDS,
     FailingEngine,
-    StallingEngine,
-    injecting_proxy,
     process_server,
     tone_server,
     tone_wav,
     words_of,
 )
-
-START = m.start_recognition(
-    {"language": "en", "enable_partials": True, "max_delay": 1.0},
-    {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16_000},
-)
+from tests.support.transport import kinds, runner
 
 
 @pytest.fixture
 def tones(tmp_path: Path) -> Path:
     return tone_wav(tmp_path / "tones.wav")
-
-
-def runner(url: str, path: Path, recorder: Recorder | None = None, **kwargs: Any) -> SessionRunner:
-    source = kwargs.pop("source", None) or PcmSource(decode_file(path))
-    return SessionRunner(url, source, START, Recorder() if recorder is None else recorder, **kwargs)
-
-
-def kinds(recorder: Recorder) -> list[tuple[str, str]]:
-    return [(r.direction, r.type) for r in recorder.records]
-
-
-def unacked_at_each_send(records: list[Record]) -> list[int]:
-    """Frames awaiting AudioAdded just after each frame was sent, from the log alone."""
-    acked, out = 0, []
-    for r in records:
-        if r.direction == RECEIVED and r.type == "AudioAdded":
-            acked = max(acked, r.seq_no or 0)
-        elif r.direction == SENT and r.type == "AddAudio":
-            out.append((r.seq_no or 0) - acked)
-    return out
 
 
 async def test_a_session_is_recorded_in_order_from_start_to_close(tones: Path) -> None:
@@ -91,61 +63,6 @@ async def test_a_session_is_recorded_in_order_from_start_to_close(tones: Path) -
     assert note["url"] == url and note["pace"] == "fast" and note["chunk_seconds"] == 0.1
     finals = [w for r in records if r.type == "AddTranscript" for w in r.payload["results"]]
     assert [w["alternatives"][0]["content"].lower() for w in finals if w["type"] == "word"] == WORDS
-
-
-async def test_realtime_pacing_sends_on_exact_absolute_deadlines(tones: Path) -> None:
-    clock = ManualClock(1000.0)
-    recorder = Recorder(clock)
-    sleeps: list[float] = []
-    send_cost = 0.013
-
-    async def sleep(seconds: float) -> None:  # time passes only when the pacer sleeps
-        sleeps.append(seconds)
-        clock.advance(seconds)
-        await asyncio.sleep(0)
-
-    def cost_of_sending(record: Record) -> None:
-        if record.type == "AddAudio":
-            clock.advance(send_cost)
-
-    recorder.subscribe(cost_of_sending)
-    clock.advance(0.5)  # connecting takes a while
-    async with tone_server() as url:
-        await runner(url, tones, recorder, pace="realtime", sleep=sleep).run()
-    frames = [r for r in recorder.records if r.type == "AddAudio"]
-    t0 = frames[0].scheduled_t - frames[0].audio_end
-    assert t0 == pytest.approx(0.5)  # audio starts when streaming starts
-    for k, frame in enumerate(frames):
-        assert frame.audio_start == pytest.approx(k * 0.1, abs=1e-9)
-        assert frame.scheduled_t == pytest.approx(t0 + frame.audio_end, abs=1e-9)
-        assert frame.t == pytest.approx(frame.scheduled_t, abs=1e-9)  # sent on its deadline
-    assert frames[-1].scheduled_t == pytest.approx(t0 + 2.8, abs=1e-9)
-    # absolute deadlines: each sleep is shortened by the cost of the previous send
-    assert sleeps[0] == pytest.approx(0.1)
-    assert sleeps[1:] == pytest.approx([0.1 - send_cost] * (len(frames) - 1))
-
-
-async def test_fast_pace_never_has_more_than_max_unacked_frames_in_flight(tones: Path) -> None:
-    recorder = Recorder()
-    async with tone_server() as url:
-        run = runner(url, tones, recorder, pace="fast", max_unacked=3)
-        await run.run()
-    in_flight = unacked_at_each_send(recorder.records)
-    assert len(in_flight) == 28
-    assert max(in_flight) == 3  # the window filled up …
-    assert run.window.waits > 0  # … the sender waited for acks …
-    assert all(n <= 3 for n in in_flight)  # … and never went beyond it
-
-
-async def test_default_window_is_64_frames(tmp_path: Path) -> None:
-    path = tone_wav(tmp_path / "long.wav", ("alpha", 2.0) * 5)  # 115 frames of 20 ms
-    recorder = Recorder()
-    async with tone_server() as url:
-        source = open_source(path, chunk_seconds=0.02)
-        await runner(url, path, recorder, pace="fast", source=source).run()
-    in_flight = unacked_at_each_send(recorder.records)
-    assert len(in_flight) == 575
-    assert max(in_flight) == 64
 
 
 async def test_channel_diarization_sends_each_channel_and_ends_each(tmp_path: Path) -> None:
@@ -212,16 +129,6 @@ async def test_server_error_mid_session_raises_with_everything_received(tones: P
     assert any(r.type == "AddTranscript" for r in recorder.records)  # finals before the crash
 
 
-async def test_silent_server_times_out_waiting_for_recognition_started(tones: Path) -> None:
-    recorder, engine = Recorder(), StallingEngine()
-    async with tone_server(engine) as url:
-        with pytest.raises(SessionTimeout, match="waited for RecognitionStarted"):
-            await runner(url, tones, recorder, timeout=0.5).run()
-        engine.release()  # let the server's handler finish so it can shut down
-    assert kinds(recorder)[-2:] == [(META, "Closed"), (META, "ClientError")]
-    assert isinstance(SessionTimeout("x"), TimeoutError)
-
-
 async def test_handshake_failures_are_clear(tones: Path) -> None:
     async with tone_server(api_key="right-key") as url:
         with pytest.raises(AuthError, match=r"rejected the credentials \(HTTP 401\)"):
@@ -276,31 +183,6 @@ async def test_server_killed_mid_stream_loses_nothing(tones: Path, tmp_path: Pat
     summary = json.loads((out / "summary.json").read_text())
     assert summary["state"] == "failed" and summary["error"]["type"] == "ConnectionLost"
     assert (out / "words.csv").read_text().count("\n") == 3  # header, "Alpha", "."
-
-
-BAD_ACK = '{"message": "AudioAdded", "seq_no": null}'
-
-
-async def test_a_malformed_frame_is_a_problem_not_the_outcome(tones: Path) -> None:
-    recorder = Recorder()
-    async with tone_server() as upstream, injecting_proxy(upstream, "AudioAdded", BAD_ACK) as url:
-        run = runner(url, tones, recorder, pace="fast")
-        session = await run.run()  # returns normally: the session survived the frame
-    assert session.state.value == "done" and session.error is None and run.outcome is None
-    problems = [r for r in recorder.records if r.direction == META and r.type == "Problem"]
-    (problem,) = problems
-    assert problem.payload is not None
-    assert problem.payload["error"] == "ProtocolError"
-    assert (
-        "AudioAdded.seq_no must be a non-negative integer, not None" in problem.payload["message"]
-    )
-    assert problem.payload["frame"] == BAD_ACK  # kept whole: nothing received is lost
-    assert not any(r.type == "ClientError" for r in recorder.records)
-    assert kinds(recorder)[-2:] == [(RECEIVED, "EndOfTranscript"), (META, "Closed")]
-    finals = [
-        w for r in recorder.records if r.type == "AddTranscript" for w in r.payload["results"]
-    ]
-    assert [w["alternatives"][0]["content"].lower() for w in finals if w["type"] == "word"] == WORDS
 
 
 async def test_the_outcome_is_recorded_once_by_the_runner(tones: Path) -> None:

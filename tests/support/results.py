@@ -8,8 +8,17 @@ from smnb.result import Result
 from smnb.result.load import load
 from tests.support.table_sessions import fixture
 
-TABLES = ["messages", "words", "partials", "transcripts", "utterances", "events", "audio"]
-EXPORTED = ["words", "partials", "transcripts", "utterances", "events", "audio"]
+TABLES = [
+    "messages",
+    "words",
+    "partials",
+    "transcripts",
+    "utterances",
+    "events",
+    "audio",
+    "connections",
+]
+EXPORTED = ["words", "partials", "transcripts", "utterances", "events", "audio", "connections"]
 
 
 def loaded(name: str) -> Result:

@@ -39,8 +39,12 @@ EXPECTED_DTYPES = {
     "ended_by:category",
     "events": "message_i:Int64 received_s:float64 message:category type:category reason:str "
     "code:Int64 channel:category start_time:float64 end_time:float64 payload:object",
-    "audio": "seq_no:Int64 channel:category nbytes:Int64 audio_start:float64 audio_end:float64 "
-    "scheduled_s:float64 sent_s:float64 acked_s:float64 pacing_error_s:float64",
+    "audio": "connection:Int64 seq_no:Int64 channel:category nbytes:Int64 audio_start:float64 "
+    "audio_end:float64 scheduled_s:float64 sent_s:float64 acked_s:float64 "
+    "pacing_error_s:float64 resent:boolean",
+    "connections": "connection:Int64 session_id:str started_s:float64 closed_s:float64 "
+    "close_code:Int64 close_reason:str gap_s:float64 audio_offset:float64 audio_start:float64 "
+    "audio_end:float64 frames:Int64 resent_frames:Int64 finals:Int64 attempts:Int64",
 }
 TEXT_DTYPE = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
 
