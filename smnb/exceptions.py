@@ -18,6 +18,7 @@
     └── LocalServerError           inside smnb's own server (answered to clients as ``Error``)
         ├── Rejected               a session or config change refused (``.error_type``, ``.reason``)
         └── EngineWorkerError (RuntimeError)   a recognizer worker died or its recognizer raised
+            └── EngineAtCapacity   every recognizer the server may run is in use (quota_exceeded)
 
 A :class:`SessionError` always carries the partial :class:`smnb.Result` in
 ``.result``: every message received before the failure is still there.
@@ -127,4 +128,8 @@ class Rejected(LocalServerError):
 
 
 class EngineWorkerError(LocalServerError, RuntimeError):
-    """A recognizer worker process died, or its recognizer raised."""
+    """A recognizer worker process died, could not start, or its recognizer raised."""
+
+
+class EngineAtCapacity(EngineWorkerError):
+    """Every recognizer the local server may run at once is in use: the session is refused."""

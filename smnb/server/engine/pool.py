@@ -30,7 +30,7 @@ recognizer therefore runs in its own worker process
   recognizer through the same machinery. ``prewarm`` runs in each worker before it is offered.
 
 This is the engine module that imports asyncio (with :mod:`~smnb.server.engine.process`).
-Must not import: websockets, pandas, anything from ``smnb.client``.
+Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ import os
 from types import TracebackType
 from typing import Any, Literal, Self
 
+from smnb.exceptions import EngineAtCapacity, EngineWorkerError
 from smnb.server.engine.capacity import CALIBRATION_AUDIO, CapacityModel, known_cost, usable_cpus
-from smnb.server.engine.process import STOP_TIMEOUT, EngineWorkerError, WorkerProcess
+from smnb.server.engine.process import STOP_TIMEOUT, WorkerProcess
 from smnb.server.engine.worker import (
     ExportState,
     Hooks,
@@ -72,10 +73,6 @@ OPEN_ATTEMPTS = 3
 
 START_TIMEOUT = 60.0
 """Seconds a new worker gets to load before ``open`` gives up on it."""
-
-
-class EngineAtCapacity(EngineWorkerError):
-    """Every recognizer the pool may run is in use: the session must be refused."""
 
 
 class RecognizerHandle:
@@ -205,6 +202,14 @@ class EnginePool:
     def describe(self) -> str:
         """One line: the capacity and where it comes from."""
         return self._model.describe()
+
+    def keep_spares(self, spares: int) -> None:
+        """Keep ``spares`` workers started and loaded from now on (within ``capacity``);
+        those missing start in the background. A server that keeps ``capacity`` spares
+        admits a burst of sessions at once, without starting workers while others stream."""
+        self.idle_workers = max(0, spares)
+        self.max_idle = max(self.max_idle, self.idle_workers)
+        self._top_up()
 
     @property
     def carried_state(self) -> str | None:

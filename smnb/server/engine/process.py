@@ -14,7 +14,7 @@ interpreter exit the ones still running (a pool nobody closed, such as a per-pro
 embedded server) are stopped the same way. A worker whose server vanishes without any of
 that (SIGKILL) reads end of file and exits by itself.
 
-Must not import: websockets, pandas, anything from ``smnb.client``.
+Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations
@@ -85,6 +85,9 @@ class WorkerProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=2,  # the server's stdout may be a protocol (``smnb serve`` prints its URL)
                 env=_worker_env(),
+                # Its own session: Ctrl-C in a terminal reaches the server alone, which
+                # stops its workers itself (even one still importing, not yet listening).
+                start_new_session=True,
             )
         except BaseException:
             parent.close()

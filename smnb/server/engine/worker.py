@@ -147,8 +147,8 @@ class _Worker:
 
 def serve(conn: Connection) -> None:
     """Answer the server's commands over ``conn`` until told to exit or it goes away."""
-    # Ctrl-C in a terminal reaches the whole process group; the server decides when a
-    # worker stops (exit, then terminate), so the worker ignores it.
+    # The server decides when a worker stops (exit, then terminate): an interrupt meant
+    # for it (the worker runs in a session of its own, so only a stray one) is ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         # The server's import path first: the hooks may live in the caller's own modules.
