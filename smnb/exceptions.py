@@ -6,6 +6,7 @@
     ├── ConfigError (ValueError)   bad config or audio_format values, before connecting
     ├── AudioError (ValueError)    missing, empty, corrupt or undecodable audio
     │   └── UndecodableAudio       (local server) received bytes are not the declared format
+    │       └── UnsupportedAudio   (local server) a declared rate/channels/size it refuses
     ├── AuthError                  no usable credentials; 401 handshake; temp key refused
     ├── ProtocolError              an unparseable message, a wire field of the wrong type,
     │                              or a message out of protocol order
@@ -112,6 +113,10 @@ class SessionCancelled(SessionError):
 
 class UndecodableAudio(AudioError):
     """The bytes received cannot be decoded as audio of the declared format (local server)."""
+
+
+class UnsupportedAudio(UndecodableAudio):
+    """The audio declares a format the local server refuses (rate, channels, size)."""
 
 
 class LocalServerError(SmnbError):

@@ -226,6 +226,10 @@ class ServerSession:
             plan = start.plan_session(msg, path_language=self.path_language)
         except Rejected as exc:
             return self.fail(exc.error_type, exc.reason)
+        try:
+            decoder_for(plan.audio_format)  # a raw rate the decoders refuse, before any audio
+        except UndecodableAudio as exc:
+            return self.fail(ErrorType.INVALID_AUDIO_TYPE, f"Invalid audio type: {exc}")
         self.plan = plan
         self.state = State.OPENING
         cfg = plan.transcription_config

@@ -8,6 +8,7 @@ the reference (exact where the path is lossless, by correlation otherwise).
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 import av
@@ -16,7 +17,8 @@ import pytest
 import soundfile as sf
 import soxr
 
-from smnb.exceptions import UndecodableAudio
+from smnb.exceptions import UndecodableAudio, UnsupportedAudio
+from smnb.server.audio import container, pcm
 from smnb.server.audio.input import decoder_for
 
 SAMPLE = Path(__file__).resolve().parents[3] / "smnb" / "samples" / "librivox-ss01-0880.wav"
@@ -188,3 +190,60 @@ def test_empty_stream_is_not_an_error() -> None:
     assert len(decoder_for({"type": "file"}).finish()) == 0
     raw = decoder_for({"type": "raw", "encoding": "pcm_s16le", "sample_rate": 44100})
     assert len(raw.finish()) == 0
+
+
+# --- bounds ---------------------------------------------------------------------------
+
+
+def wav_header(rate: int, channels: int = 1) -> bytes:
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * 2 * channels, 2 * channels, 16)
+    return b"RIFF\xff\xff\xff\xffWAVEfmt " + struct.pack("<I", 16) + fmt + b"data\xff\xff\xff\xff"
+
+
+@pytest.mark.parametrize("rate", [1, 1000, 7999, 192_001])
+def test_raw_rates_outside_the_supported_range_are_refused_before_decoding(rate: int) -> None:
+    with pytest.raises(UnsupportedAudio, match=rf"{rate} Hz; supported rates are 8000–192000"):
+        decoder_for({"type": "raw", "encoding": "mulaw", "sample_rate": rate})
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(1, 1), (4000, 1), (16000, 0), (16000, 1000)])
+def test_wav_headers_outside_the_supported_range_are_refused(rate: int, channels: int) -> None:
+    decoder = decoder_for({"type": "file"})
+    with pytest.raises(UnsupportedAudio, match="the WAV header declares"):
+        decoder.push(wav_header(rate, channels) + bytes(3000))
+
+
+def test_a_container_declaring_an_unsupported_rate_is_refused() -> None:
+    x = np.zeros(4000 * 60, dtype=np.float32)  # a minute at 4 kHz: refused, not upsampled
+    buf = io.BytesIO()
+    sf.write(buf, x, 4000, format="FLAC")
+    decoder = decoder_for({"type": "file"})
+    with pytest.raises(UnsupportedAudio, match="4000 Hz"):
+        decoder.push(buf.getvalue())
+        decoder.finish()
+
+
+def test_container_passes_are_bounded_yet_lose_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = encoded("FLAC", None)
+    whole = decode({"type": "file"}, data)
+    monkeypatch.setattr(container, "MAX_STEP_SAMPLES", 16000)  # one second per pass
+    assert np.array_equal(decode({"type": "file"}, data), whole)
+    monkeypatch.setattr(container, "MAX_CONTAINER_BYTES", len(data) - 1)
+    with pytest.raises(UnsupportedAudio, match="send it as raw PCM or WAV"):
+        decode({"type": "file"}, data)
+
+
+def test_a_big_frame_decodes_in_slices_like_many_small_ones() -> None:
+    clip = np.frombuffer(encoded("RAW", "ULAW", rate=8000), dtype=np.uint8).tobytes()
+    data = clip * (pcm.SLICE_BYTES // len(clip) + 2)  # more than one slice in one frame
+    fmt = {"type": "raw", "encoding": "mulaw", "sample_rate": 8000}
+    big, small = decode(fmt, data, len(data)), decode(fmt, data, 4096)
+    assert len(big) == len(small) == 2 * len(data)
+    assert np.max(np.abs(big.astype(np.int32) - small)) <= 1
+
+
+def test_float_garbage_decodes_to_finite_samples() -> None:
+    garbage = np.array([np.nan, np.inf, -np.inf, 0.5] * 4000, dtype="<f4").tobytes()
+    out = decode({"type": "raw", "encoding": "pcm_f32le", "sample_rate": 16000}, garbage)
+    assert out.dtype == np.int16 and len(out) == 16000
+    assert set(np.unique(out[:4]).tolist()) <= {0, 32767, -32768, 16384}
