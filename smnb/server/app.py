@@ -53,6 +53,7 @@ from smnb.server.connection import (
     Engine,
     RecognizerHandle,
     at_capacity,
+    close_draining,
 )
 from smnb.server.protocol import start
 from smnb.server.protocol.limits import (
@@ -274,7 +275,8 @@ class _Server:
             with suppress(ConnectionClosed, TimeoutError):
                 async with asyncio.timeout(SHUTDOWN_GRACE):
                     await ws.send(encode(start.error(ErrorType.QUOTA_EXCEEDED, refusal)))
-                    await ws.close(close_code_for(ErrorType.QUOTA_EXCEEDED), "quota_exceeded")
+                    code = close_code_for(ErrorType.QUOTA_EXCEEDED)
+                    await close_draining(ws, code, "quota_exceeded")
             return
         match = _PATH.match(urlsplit(ws.request.path if ws.request else "").path)
         capacity = getattr(self.engine, "capacity", None)

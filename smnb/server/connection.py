@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from smnb.exceptions import EngineAtCapacity
 from smnb.protocol.messages import ErrorType, encode
@@ -99,6 +100,25 @@ def at_capacity(engine: Engine) -> str | None:
     return None
 
 
+async def close_draining(ws: ServerConnection, code: int, reason: str) -> None:
+    """Close, reading (and dropping) whatever the client still sends meanwhile: frames
+    nobody reads would fill the receive queue, websockets would stop reading, and the
+    client's answer to the close would wait behind them until the close times out."""
+
+    async def drain() -> None:
+        with suppress(ConnectionClosed):
+            while True:
+                await ws.recv()
+
+    drainer = asyncio.create_task(drain())
+    try:
+        await ws.close(code, reason)
+    finally:
+        drainer.cancel()
+        with suppress(asyncio.CancelledError):
+            await drainer
+
+
 class Connection:
     """Drives one :class:`ServerSession` over one WebSocket; see the module docstring."""
 
@@ -142,7 +162,7 @@ class Connection:
                     frame = await self.ws.recv()
             except TimeoutError:
                 if finished_at is not None and self._now() >= finished_at + CLOSE_GRACE:
-                    await self.ws.close(1000, "EndOfTranscript sent")
+                    await close_draining(self.ws, 1000, "EndOfTranscript sent")
                     return
                 if not await self.execute(self._limits_due()):
                     return
@@ -205,8 +225,10 @@ class Connection:
             if isinstance(action, Close):
                 if self.session.error is not None:
                     log.info("session %s: %s: %s", self.session.session_id, *self.session.error)
-                await self.ws.close(action.code, action.reason)
+                await close_draining(self.ws, action.code, action.reason)
                 return False
+            if self.ws.state is not State.OPEN:
+                return False  # the client has gone: decode nothing more for it
             try:
                 result = await self.command(action)
             except Exception as exc:
@@ -242,6 +264,7 @@ class Connection:
             async with asyncio.timeout(OPEN_TIMEOUT):
                 for label in command.channels:
                     self.handles[label] = await self.engine.open(command.settings)
+            self.clock.audio(self._now())  # no audio could come before: idle from now on
             return None
         if isinstance(command, QuerySpeakers):
             merged: dict[str, list[str]] = {}
@@ -263,9 +286,11 @@ class Connection:
     async def shutdown(self) -> None:
         """The server is stopping: close with 1001 and a reason that says so."""
         self._shutting_down = True
-        with suppress(Exception):
+        try:
             async with asyncio.timeout(5):
                 await self.ws.close(1001, SHUTDOWN_REASON)
+        except Exception:
+            self.ws.transport.abort()  # no answer in time: the server stops regardless
 
     async def release(self) -> None:
         handles, self.handles = list(self.handles.values()), {}

@@ -400,7 +400,9 @@ class EnginePool:
             async with changed:
                 self._starting -= 1
                 counted = False
-                if self._closed:
+                # Sessions may have ended while it started: no more idle than max_idle.
+                surplus = not self._waiting and len(self._idle) >= self.max_idle
+                if self._closed or surplus:
                     self._retire(worker)
                 else:
                     self._offer(worker)
