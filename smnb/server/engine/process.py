@@ -203,7 +203,11 @@ class WorkerProcess:
         return EngineWorkerError(f"engine worker {self.pid} {how} during {command}")
 
     def describe_exit(self) -> str:
-        code = self.popen.poll()
+        """How the worker ended, for a log line (its socket has closed: it is exiting)."""
+        try:
+            code: int | None = self.popen.wait(0.5)  # end of file comes just before the exit
+        except subprocess.TimeoutExpired:
+            code = None
         if code is None:
             return "stopped answering"
         return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
