@@ -163,7 +163,9 @@ async def _serve(args: argparse.Namespace) -> None:
         print(url, flush=True)
         if replay is not None:
             return  # a replay runs no recognizers
-        spares = pool.capacity if args.spare_workers is None else args.spare_workers
+        spares = args.spare_workers
+        if spares is None:  # the whole capacity (no more than --max-sessions could use)
+            spares = min(pool.capacity, args.max_sessions or pool.capacity)
         pool.keep_spares(spares)
         print(f"smnb serve: capacity {pool.describe()}; more sessions get quota_exceeded; "
               f"{min(spares, pool.capacity)} recognizer(s) kept loaded", file=sys.stderr,
