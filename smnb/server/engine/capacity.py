@@ -18,15 +18,19 @@ which recent sessions count most. Sessions with diarization or long vocabularies
 machine busy with other work, so lower the capacity; cheap sessions raise it. ``n`` is
 what this process may run on: its CPU affinity and, on Linux, a cgroup CPU quota.
 
-Stdlib only.
+Stdlib only (the measurement drives a worker through the callables it is given).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 UTILISATION = 0.8
 """Share of the usable CPUs the recognizers may fill."""
@@ -39,6 +43,8 @@ MIN_SAMPLE_SECONDS = 2.0
 
 HALF_WEIGHT_SECONDS = 120.0
 """A finished session with this much audio moves the estimate halfway to its own cost."""
+
+log = logging.getLogger("smnb.server.engine")
 
 _measured: dict[str, float] = {}
 """CPU seconds per audio second learnt in this process, per recognizer factory."""
@@ -108,3 +114,24 @@ class CapacityModel:
             f"{head} (measured {self.cost:.3f} CPU s per audio s on {self.cpus:g} CPUs, "
             f"filling {UTILISATION:.0%})"
         )
+
+
+async def measure(model: CapacityModel, start: Callable[[], Awaitable[Any]]) -> None:
+    """Set ``model.cost``: learnt earlier in this process, or measured now by a worker from
+    ``start()`` decoding :data:`CALIBRATION_AUDIO` (then stopped: its decoder has heard it)."""
+    cost = known_cost(model.key)
+    if cost is not None:
+        model.cost = cost
+        return
+    try:
+        worker = await start()
+    except Exception as exc:
+        log.warning("cannot measure the engine's capacity (worker failed: %s)", exc)
+        return
+    try:
+        model.calibrated(await worker.call("calibrate", str(CALIBRATION_AUDIO)))
+    except Exception as exc:
+        log.warning("cannot measure the engine's capacity: %s", exc)
+    finally:
+        worker.healthy = False
+        await asyncio.to_thread(worker.stop)

@@ -1,50 +1,40 @@
 """Recognizers in worker processes, driven from asyncio: the engine's async bridge.
 
-pocketsphinx never releases the GIL, so a decoder in a thread would stall the event loop
-for as long as it decodes (up to seconds at an utterance end). Each live session's
-recognizer therefore runs in its own worker process
-(:class:`~smnb.server.engine.process.WorkerProcess`), and the loop only waits on sockets.
+pocketsphinx never releases the GIL, so each session's recognizer runs in a worker
+process (:class:`~smnb.server.engine.process.WorkerProcess`); the loop waits on sockets.
 
-* :class:`EnginePool` (an async context manager) owns the workers. It keeps
-  ``idle_workers`` started and prewarmed (decoder loaded) so :meth:`EnginePool.open`
-  returns at once, and reuses a worker for the next session when one ends (its decoder,
-  and so its cepstral mean, carries over). A newly started worker begins from the state
-  the last finished session exported (``state`` hooks; by default pocketsphinx's
-  cepstral mean, so a new worker's first utterance is not decoded with the generic prior).
+* :class:`EnginePool` (an async context manager) keeps ``idle_workers`` started and
+  prewarmed so :meth:`EnginePool.open` returns at once, and reuses a worker when its
+  session ends (its decoder and cepstral mean carry over; a new worker starts from the
+  state the last finished session exported, the ``state`` hooks).
 * The pool keeps its word on numbers: never more than :attr:`EnginePool.capacity`
   recognizers at once, and never more worker processes than that, however many opens
   arrive together. At capacity, :meth:`~EnginePool.open` raises :class:`EngineAtCapacity`
   (after ``queue_timeout`` seconds of waiting for a session to end; the server waits 0).
   ``capacity="measure"`` sets it from this machine's real-time capacity
   (:mod:`~smnb.server.engine.capacity`), learnt at start-up and from every session since.
-* An idle worker that dies is noticed at once (its socket reads end of file), reaped and
-  replaced; should one die between being picked and opening, ``open`` takes another, so a
-  dead spare never costs a session.
-* :class:`RecognizerHandle` is one session's recognizer: ``feed``, ``force_end_of_utterance``,
-  ``finish``, ``speakers``, ``close``. Calls on one handle run one at a time. A worker
-  that dies makes every pending and later call on its handle raise
-  :class:`EngineWorkerError` at once; a recognizer that raises makes the call raise it
-  with the remote traceback, and its worker is retired rather than reused.
-* The recognizer factory is injectable (any callable a worker can import by name, taking
-  :class:`~smnb.server.recognizer.RecognizerSettings`), so tests can run a cheap
-  recognizer through the same machinery. ``prewarm`` runs in each worker before it is offered.
+* An idle worker that dies is noticed at once (end of file on its socket) and replaced;
+  one found dead when picked is skipped: a dead spare never costs a session.
+* :meth:`~EnginePool.open` returns a :class:`~smnb.server.engine.handle.RecognizerHandle`,
+  one session's recognizer; a worker whose recognizer raised is retired, not reused.
+* Factories are injectable (importable by name): tests run cheap recognizers through it.
 
-This is the engine module that imports asyncio (with :mod:`~smnb.server.engine.process`).
-Must not import: websockets, pandas, anything from ``smnb.session``.
+Imports asyncio (as ``process`` and ``handle`` do). Must not import: websockets, pandas,
+anything from ``smnb.session``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from types import TracebackType
 from typing import Any, Literal, Self
 
 from smnb.exceptions import EngineAtCapacity, EngineWorkerError
-from smnb.server.engine.capacity import CALIBRATION_AUDIO, CapacityModel, known_cost, usable_cpus
-from smnb.server.engine.process import STOP_TIMEOUT, WorkerProcess
+from smnb.server.engine.capacity import CapacityModel, measure, usable_cpus
+from smnb.server.engine.handle import RecognizerHandle
+from smnb.server.engine.process import STOP_TIMEOUT, WorkerProcess, start_worker
 from smnb.server.engine.worker import (
     ExportState,
     Hooks,
@@ -56,7 +46,7 @@ from smnb.server.engine.worker import (
     default_import_state,
     default_prewarm,
 )
-from smnb.server.recognizer import RecognizerSettings, Update
+from smnb.server.recognizer import RecognizerSettings
 
 __all__ = [
     "STOP_TIMEOUT",
@@ -73,56 +63,6 @@ OPEN_ATTEMPTS = 3
 
 START_TIMEOUT = 60.0
 """Seconds a new worker gets to load before ``open`` gives up on it."""
-
-
-class RecognizerHandle:
-    """One session's recognizer, living in a worker process."""
-
-    def __init__(self, pool: EnginePool, worker: WorkerProcess) -> None:
-        self._pool = pool
-        self._worker: WorkerProcess | None = worker
-        self._lock = asyncio.Lock()
-
-    @property
-    def pid(self) -> int | None:
-        """The worker's process id (None once closed)."""
-        return None if self._worker is None else self._worker.pid
-
-    async def feed(self, pcm: bytes) -> Update:
-        """Decode more audio: 16 kHz mono int16 little-endian bytes."""
-        if len(pcm) % 2:
-            raise ValueError("pcm must hold whole int16 samples (an even number of bytes)")
-        update: Update = await self._call("feed", bytes(pcm))
-        return update
-
-    async def force_end_of_utterance(self) -> Update:
-        update: Update = await self._call("force_end_of_utterance")
-        return update
-
-    async def finish(self) -> Update:
-        update: Update = await self._call("finish")
-        return update
-
-    async def speakers(self) -> dict[str, list[str]]:
-        speakers: dict[str, list[str]] = await self._call("speakers")
-        return speakers
-
-    async def close(self) -> None:
-        """End the session; the worker goes back to the pool (or is retired). Idempotent."""
-        async with self._lock:
-            worker, self._worker = self._worker, None
-            if worker is None:
-                return
-            if worker.healthy:
-                with contextlib.suppress(EngineWorkerError):
-                    self._pool._session_ended(await worker.call("close"))
-            await self._pool._release(worker)
-
-    async def _call(self, command: str, argument: object = None) -> Any:
-        async with self._lock:
-            if self._worker is None:
-                raise EngineWorkerError("the recognizer handle is closed")
-            return await self._worker.call(command, argument)
 
 
 class EnginePool:
@@ -181,8 +121,6 @@ class EnginePool:
         self._background: set[asyncio.Task[Any]] = set()
         self._cancellable: set[asyncio.Task[Any]] = set()  # worker starts, not stops
         self._closed = False
-
-    # ------------------------------------------------------------------ public
 
     @property
     def capacity(self) -> int:
@@ -291,13 +229,9 @@ class EnginePool:
             async with self._changed:
                 self._changed.notify_all()
 
-    # ------------------------------------------------------------------ internals
-
     def _require_open(self) -> asyncio.Condition:
         if self._closed or self._changed is None:
-            raise EngineWorkerError(
-                "the engine pool is not running (use `async with EnginePool()`)"
-            )
+            raise EngineWorkerError("the engine pool is not running (`async with EnginePool()`)")
         return self._changed
 
     def _full(self) -> EngineAtCapacity:
@@ -364,15 +298,7 @@ class EnginePool:
         return self._factory, self._prewarm, state
 
     async def _start(self) -> WorkerProcess:
-        worker = await asyncio.to_thread(WorkerProcess, self._hooks())
-        try:
-            async with asyncio.timeout(START_TIMEOUT):
-                await worker.ready()
-        except BaseException:
-            worker.healthy = False
-            await asyncio.to_thread(worker.stop)
-            raise
-        return worker
+        return await start_worker(self._hooks(), START_TIMEOUT)
 
     def _launch(self) -> None:
         self._starting += 1  # counted now, not when the task first runs: no double starts
@@ -444,28 +370,12 @@ class EnginePool:
             self._top_up()
 
     async def _calibrate(self) -> None:
-        """Measure a recognizer's cost on this machine, once per process and factory."""
-        if not self._measure:
-            return
-        cost = known_cost(self._model.key)
-        if cost is not None:
-            self._model.cost = cost
-            return
-        try:
-            worker = await self._start()
-        except Exception as exc:
-            log.warning("cannot measure the engine's capacity (worker failed: %s)", exc)
-            return
-        try:
-            self._model.calibrated(await worker.call("calibrate", str(CALIBRATION_AUDIO)))
-        except EngineWorkerError as exc:
-            log.warning("cannot measure the engine's capacity: %s", exc)
-        finally:
-            worker.healthy = False  # its decoder has heard the calibration audio: not reused
-            await asyncio.to_thread(worker.stop)
-        log.info("engine capacity: %s", self.describe())
+        if self._measure:
+            await measure(self._model, self._start)
+            log.info("engine capacity: %s", self.describe())
 
-    def _session_ended(self, outcome: object) -> None:
+    def session_ended(self, outcome: object) -> None:
+        """A handle closed its session: carry its exported state, learn its cost."""
         if not isinstance(outcome, tuple) or len(outcome) != 3:
             return
         state, cpu_seconds, audio_seconds = outcome
@@ -473,7 +383,8 @@ class EnginePool:
             self._carried = state
         self._model.session_ended(float(cpu_seconds), float(audio_seconds))
 
-    async def _release(self, worker: WorkerProcess) -> None:
+    async def release(self, worker: WorkerProcess) -> None:
+        """A session's worker is free again: keep it idle, or retire it."""
         self._busy.discard(worker)
         keep = (
             not self._closed

@@ -241,6 +241,19 @@ class WorkerProcess:
             self.conn.close()
 
 
+async def start_worker(hooks: Hooks, timeout: float) -> WorkerProcess:
+    """A new worker, loaded and ready (stopped again if it is not within ``timeout``)."""
+    worker = await asyncio.to_thread(WorkerProcess, hooks)
+    try:
+        async with asyncio.timeout(timeout):
+            await worker.ready()
+    except BaseException:
+        worker.healthy = False
+        await asyncio.to_thread(worker.stop)
+        raise
+    return worker
+
+
 def _reap(popen: subprocess.Popen[bytes]) -> None:
     """Terminate, then kill, and wait: the process is gone (and reaped) on return."""
     for signal_it in (popen.terminate, popen.kill):

@@ -9,56 +9,15 @@ from __future__ import annotations
 
 import io
 import struct
-from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import soundfile as sf
-import soxr
 
 from smnb.exceptions import UndecodableAudio, UnsupportedAudio
-from smnb.server.audio import container, pcm
 from smnb.server.audio.input import decoder_for
-
-SAMPLE = Path(__file__).resolve().parents[3] / "smnb" / "samples" / "librivox-ss01-0880.wav"
-REF, _ = sf.read(SAMPLE, dtype="int16")
-
-
-def decode(audio_format: dict[str, object], data: bytes, piece: int = 4096) -> np.ndarray:
-    decoder = decoder_for(audio_format)
-    parts = [decoder.push(data[i : i + piece]) for i in range(0, len(data), piece)]
-    parts.append(decoder.finish())
-    out = np.concatenate(parts)
-    assert out.dtype == np.int16
-    return out
-
-
-def similarity(x: np.ndarray) -> float:
-    """Correlation with the reference, allowing a codec delay of up to 100 ms (AAC primes 64)."""
-    ref = REF.astype(np.float64)
-    best = 0.0
-    for lag in range(0, 1600, 8):
-        y = x[lag : lag + len(ref)].astype(np.float64)
-        n = min(len(y), len(ref))
-        best = max(best, float(np.corrcoef(y[:n], ref[:n])[0, 1]))
-    return best
-
-
-def at_rate(rate: int) -> np.ndarray:
-    """The reference as float32 at ``rate``."""
-    x = REF.astype(np.float32) / 32768
-    return x if rate == 16000 else soxr.resample(x, 16000, rate).astype(np.float32)
-
-
-def encoded(fmt: str, subtype: str | None, *, rate: int = 16000, channels: int = 1) -> bytes:
-    x = at_rate(rate)
-    if channels == 2:
-        x = np.stack([x, x * 0.5], axis=1)
-    buf = io.BytesIO()
-    sf.write(buf, x, rate, format=fmt, **({"subtype": subtype} if subtype else {}))
-    return buf.getvalue()
-
+from tests.support.audio_formats import REF, at_rate, decode, encoded, similarity
 
 # --- raw --------------------------------------------------------------------------------
 
@@ -211,39 +170,3 @@ def test_wav_headers_outside_the_supported_range_are_refused(rate: int, channels
     decoder = decoder_for({"type": "file"})
     with pytest.raises(UnsupportedAudio, match="the WAV header declares"):
         decoder.push(wav_header(rate, channels) + bytes(3000))
-
-
-def test_a_container_declaring_an_unsupported_rate_is_refused() -> None:
-    x = np.zeros(4000 * 60, dtype=np.float32)  # a minute at 4 kHz: refused, not upsampled
-    buf = io.BytesIO()
-    sf.write(buf, x, 4000, format="FLAC")
-    decoder = decoder_for({"type": "file"})
-    with pytest.raises(UnsupportedAudio, match="4000 Hz"):
-        decoder.push(buf.getvalue())
-        decoder.finish()
-
-
-def test_container_passes_are_bounded_yet_lose_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    data = encoded("FLAC", None)
-    whole = decode({"type": "file"}, data)
-    monkeypatch.setattr(container, "MAX_STEP_SAMPLES", 16000)  # one second per pass
-    assert np.array_equal(decode({"type": "file"}, data), whole)
-    monkeypatch.setattr(container, "MAX_CONTAINER_BYTES", len(data) - 1)
-    with pytest.raises(UnsupportedAudio, match="send it as raw PCM or WAV"):
-        decode({"type": "file"}, data)
-
-
-def test_a_big_frame_decodes_in_slices_like_many_small_ones() -> None:
-    clip = np.frombuffer(encoded("RAW", "ULAW", rate=8000), dtype=np.uint8).tobytes()
-    data = clip * (pcm.SLICE_BYTES // len(clip) + 2)  # more than one slice in one frame
-    fmt = {"type": "raw", "encoding": "mulaw", "sample_rate": 8000}
-    big, small = decode(fmt, data, len(data)), decode(fmt, data, 4096)
-    assert len(big) == len(small) == 2 * len(data)
-    assert np.max(np.abs(big.astype(np.int32) - small)) <= 1
-
-
-def test_float_garbage_decodes_to_finite_samples() -> None:
-    garbage = np.array([np.nan, np.inf, -np.inf, 0.5] * 4000, dtype="<f4").tobytes()
-    out = decode({"type": "raw", "encoding": "pcm_f32le", "sample_rate": 16000}, garbage)
-    assert out.dtype == np.int16 and len(out) == 16000
-    assert set(np.unique(out[:4]).tolist()) <= {0, 32767, -32768, 16384}
