@@ -31,6 +31,7 @@ from smnb.exceptions import (
     ConfigError,
     ConnectionLost,
     DeviceError,
+    EngineAtCapacity,
     EngineWorkerError,
     LocalServerError,
     ProtocolError,
@@ -41,6 +42,7 @@ from smnb.exceptions import (
     SessionTimeout,
     SmnbError,
     UndecodableAudio,
+    UnsupportedAudio,
 )
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ __all__ = [
     "ConfigError",
     "ConnectionLost",
     "DeviceError",
+    "EngineAtCapacity",
     "EngineWorkerError",
     "LiveTranscript",
     "LocalServerError",
@@ -84,6 +87,7 @@ __all__ = [
     "SweepResult",
     "Transcription",
     "UndecodableAudio",
+    "UnsupportedAudio",
     "__version__",
     "asweep",
     "atranscribe",

@@ -6,6 +6,7 @@
     ├── ConfigError (ValueError)   bad config or audio_format values, before connecting
     ├── AudioError (ValueError)    missing, empty, corrupt or undecodable audio
     │   └── UndecodableAudio       (local server) received bytes are not the declared format
+    │       └── UnsupportedAudio   (local server) a declared rate/channels/size it refuses
     ├── AuthError                  no usable credentials; 401 handshake; temp key refused
     ├── ProtocolError              an unparseable message, a wire field of the wrong type,
     │                              or a message out of protocol order
@@ -18,6 +19,7 @@
     └── LocalServerError           inside smnb's own server (answered to clients as ``Error``)
         ├── Rejected               a session or config change refused (``.error_type``, ``.reason``)
         └── EngineWorkerError (RuntimeError)   a recognizer worker died or its recognizer raised
+            └── EngineAtCapacity   every recognizer the server may run is in use (quota_exceeded)
 
 A :class:`SessionError` always carries the partial :class:`smnb.Result` in
 ``.result``: every message received before the failure is still there.
@@ -113,6 +115,10 @@ class UndecodableAudio(AudioError):
     """The bytes received cannot be decoded as audio of the declared format (local server)."""
 
 
+class UnsupportedAudio(UndecodableAudio):
+    """The audio declares a format the local server refuses (rate, channels, size)."""
+
+
 class LocalServerError(SmnbError):
     """Raised inside smnb's local server; clients see an ``Error`` message instead."""
 
@@ -127,4 +133,8 @@ class Rejected(LocalServerError):
 
 
 class EngineWorkerError(LocalServerError, RuntimeError):
-    """A recognizer worker process died, or its recognizer raised."""
+    """A recognizer worker process died, could not start, or its recognizer raised."""
+
+
+class EngineAtCapacity(EngineWorkerError):
+    """Every recognizer the local server may run at once is in use: the session is refused."""

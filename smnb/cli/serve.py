@@ -1,7 +1,9 @@
 """``smnb serve``: run the local RT v2 server until Ctrl-C or SIGTERM.
 
 Prints the URL on one line (flushed) as soon as connections are accepted, so a
-script can read it; exits 0 on a clean stop.
+script can read it, and the engine's capacity (how many real-time sessions this machine
+decodes at once; more are refused with ``quota_exceeded``) on stderr; exits 0 on a clean
+stop.
 
 Must not import the client session (:mod:`smnb.session`).
 """
@@ -16,6 +18,7 @@ from typing import Any
 
 from smnb.cli.main import EXIT_OK
 from smnb.exceptions import ConfigError
+from smnb.server.protocol.limits import IDLE_TIMEOUT, MAX_SESSION_LENGTH
 
 
 def register(subparsers: Any) -> None:
@@ -60,6 +63,38 @@ def register(subparsers: Any) -> None:
         "(default: no limit)",
     )
     parser.add_argument(
+        "--idle-timeout",
+        metavar="S",
+        type=_seconds,
+        default=IDLE_TIMEOUT,
+        help="end a session that sends no audio for S seconds (Warning, then Error "
+        "idle_timeout; default: 3600, as the SaaS)",
+    )
+    parser.add_argument(
+        "--max-session-length",
+        metavar="S",
+        type=_seconds,
+        default=MAX_SESSION_LENGTH,
+        help="end a session after S seconds (Warning, then Error session_timeout; "
+        "default: 172800 = 48 h, as the SaaS)",
+    )
+    parser.add_argument(
+        "--capacity",
+        metavar="N",
+        type=_count,
+        default=None,
+        help="recognizers allowed at once; more sessions get Error quota_exceeded (default: "
+        "measured: as many as this machine decodes in real time)",
+    )
+    parser.add_argument(
+        "--spare-workers",
+        metavar="N",
+        type=_count,
+        default=None,
+        help="recognizer processes kept loaded for new sessions, ~100 MB each (default: the "
+        "capacity, so a burst of sessions is admitted at once)",
+    )
+    parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a non-loopback --host without --api-key (anyone who can reach it may use it)",
@@ -88,8 +123,23 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
 async def _serve(args: argparse.Namespace) -> None:
     from smnb.server.app import run as run_server
+    from smnb.server.engine.pool import EnginePool
 
     replay = None
     if args.replay is not None:
@@ -104,12 +154,22 @@ async def _serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    pool = EnginePool(capacity=args.capacity or "measure", queue_timeout=0)
     started = False
 
     def ready(url: str) -> None:
         nonlocal started
         started = True
         print(url, flush=True)
+        if replay is not None:
+            return  # a replay runs no recognizers
+        spares = args.spare_workers
+        if spares is None:  # the whole capacity (no more than --max-sessions could use)
+            spares = min(pool.capacity, args.max_sessions or pool.capacity)
+        pool.keep_spares(spares)
+        print(f"smnb serve: capacity {pool.describe()}; more sessions get quota_exceeded; "
+              f"{min(spares, pool.capacity)} recognizer(s) kept loaded", file=sys.stderr,
+              flush=True)  # fmt: skip
 
     try:
         await run_server(
@@ -121,6 +181,9 @@ async def _serve(args: argparse.Namespace) -> None:
             ready=ready,
             stop=stop,
             replay=replay,
+            engine_factory=None if replay is not None else (lambda: pool),
+            idle_timeout=args.idle_timeout,
+            max_session_length=args.max_session_length,
         )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -170,6 +170,10 @@ def decode(text: str | bytes) -> Message:
         msg = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"frame is not JSON: {_preview(text)}") from exc
+    except RecursionError as exc:  # e.g. "[[[[…" 5000 deep: not a message either
+        raise ProtocolError(
+            f"frame is nested too deeply to be a message: {_preview(text)}"
+        ) from exc
     if not isinstance(msg, dict) or not isinstance(msg.get("message"), str):
         raise ProtocolError(f"frame has no 'message' field: {_preview(text)}")
     return msg

@@ -1,20 +1,25 @@
-"""The local RT v2 server: WebSocket routes, auth and limits around :class:`ServerSession`.
+"""The local RT v2 server: WebSocket routes, auth, admission and limits around each session.
 
 :func:`serve` binds a ``websockets`` server on the running loop and yields its
-``ws://HOST:PORT/v2`` URL; :func:`run` is the long-running form the CLI uses.
-Each connection is a thin loop: read a frame, give it to the session, carry out
-the actions it returns (sending messages, running recognizer commands in the
-engine's worker processes), repeat. Reading the next frame only after the last
-one is decoded is the backpressure a client sending faster than real time meets.
+``ws://HOST:PORT/v2`` URL; :func:`run` is the long-running form the CLI uses. Each
+connection is driven by a :class:`~smnb.server.connection.Connection`.
 
 Handshake rules (what official clients need, rt-protocol §7):
 
 * paths ``/v2``, ``/v2/`` and ``/v2/<lang>`` (the legacy client appends the
-  language); anything else gets HTTP 404;
+  language); anything else gets HTTP 404; a request that is not a WebSocket upgrade
+  (a plain GET) gets HTTP 400;
 * with ``api_key``: ``Authorization: Bearer KEY`` or ``?jwt=KEY``, else HTTP 401;
   without it any credential, or none, is accepted;
 * ``sm-*`` query parameters identify the client and are logged; credentials
   never are (:class:`~smnb.recorder.sanitize.RedactingFilter`, the one scrubber).
+
+Admission: beyond ``max_sessions`` connections, or when the engine has no recognizer
+left (its real-time capacity, :mod:`smnb.server.engine.capacity`), a connection gets
+``Error quota_exceeded`` and close 4005 at once. Limits: :class:`Limits` (the SaaS's
+documented idle, no-traffic and session-length limits, shortened with ``idle_timeout``
+and ``max_session_length``). Shutdown closes every session with 1001 and a reason
+saying the server is shutting down.
 
 Must not import the client (``smnb.session``).
 """
@@ -27,11 +32,10 @@ import ipaddress
 import logging
 import re
 import uuid
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from websockets.asyncio.server import ServerConnection
@@ -42,65 +46,62 @@ from websockets.http11 import Request, Response
 from smnb.exceptions import ConfigError
 from smnb.protocol.messages import ErrorType, close_code_for, encode
 from smnb.recorder.sanitize import RedactingFilter, register_secret
+from smnb.server.connection import (
+    CLOSE_GRACE,
+    SHUTDOWN_REASON,
+    Connection,
+    Engine,
+    RecognizerHandle,
+    at_capacity,
+    close_draining,
+)
 from smnb.server.protocol import start
-from smnb.server.protocol.actions import (
-    Action,
-    Close,
-    EngineCommand,
-    Feed,
-    Finish,
-    ForceEnd,
-    OpenChannels,
-    QuerySpeakers,
-    Reconfigure,
-    Send,
+from smnb.server.protocol.limits import (
+    IDLE_TIMEOUT,
+    MAX_SESSION_LENGTH,
+    NO_TRAFFIC_TIMEOUT,
+    Limits,
 )
 from smnb.server.protocol.session import ServerSession
-from smnb.server.recognizer import MaxDelayMode, RecognizerSettings, Update
 
 if TYPE_CHECKING:
     from smnb.server.replay import ReplaySpec
     from smnb.server.replay.transport import ReplayConnection
+
+__all__ = [
+    "CLOSE_GRACE",
+    "Engine",
+    "EngineFactory",
+    "Limits",
+    "RecognizerHandle",
+    "is_loopback",
+    "run",
+    "serve",
+]
 
 log = logging.getLogger("smnb.server")
 
 MAX_FRAME_BYTES = 16 * 2**20
 """Largest client frame accepted (clients send 4 KiB; a whole file in one frame still fits)."""
 
-CLOSE_GRACE = 10.0
-"""Seconds the client gets to close after ``EndOfTranscript`` before the server does."""
+MAX_QUEUED_FRAMES = 4
+"""Frames websockets buffers per connection before it stops reading the socket, so a
+client flooding 16 MiB frames is held back by TCP rather than by server memory."""
 
-OPEN_TIMEOUT = 60.0
-"""Seconds to wait for the engine to open a recognizer before failing with ``job_error``."""
+SHUTDOWN_GRACE = 5.0
+"""Seconds sessions get to close when the server stops, before the engine stops."""
 
 _PATH = re.compile(r"^/v2(?:/(?P<lang>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)?)?/?$")
-
-
-class RecognizerHandle(Protocol):
-    """One recognizer living in the engine (a worker process)."""
-
-    async def feed(self, pcm: bytes) -> Update: ...
-    async def force_end_of_utterance(self) -> Update: ...
-    async def finish(self) -> Update: ...
-    async def speakers(self) -> dict[str, list[str]]: ...
-    async def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None: ...
-    async def close(self) -> None: ...
-
-
-class Engine(Protocol):
-    """Opens recognizers (:class:`smnb.server.engine.pool.EnginePool`)."""
-
-    async def open(self, settings: RecognizerSettings) -> RecognizerHandle: ...
-
 
 EngineFactory = Callable[[], AbstractAsyncContextManager[Engine]]
 
 
 def default_engine_factory() -> AbstractAsyncContextManager[Engine]:
-    """The pocketsphinx engine pool with its default worker count."""
+    """The pocketsphinx engine pool, admitting as many sessions as this machine decodes
+    in real time, and refusing the rest at once."""
     from smnb.server.engine.pool import EnginePool
 
-    pool: AbstractAsyncContextManager[Engine] = EnginePool()
+    pool: AbstractAsyncContextManager[Engine] = EnginePool(capacity="measure", queue_timeout=0)
     return pool
 
 
@@ -123,19 +124,25 @@ async def serve(
     max_sessions: int | None = None,
     allow_remote: bool = False,
     engine_factory: EngineFactory | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_session_length: float = MAX_SESSION_LENGTH,
+    no_traffic_timeout: float = NO_TRAFFIC_TIMEOUT,
     replay: ReplaySpec | None = None,
 ) -> AsyncIterator[str]:
     """Run the RT v2 server on the current loop; yields ``ws://HOST:PORT/v2``.
 
     ``port=0`` picks a free port. A host other than loopback without ``api_key``
-    needs ``allow_remote=True`` (anyone who can reach it could use it).
+    needs ``allow_remote=True`` (anyone who can reach it could use it). A session
+    without audio for ``idle_timeout`` seconds, without any traffic (audio, messages,
+    pongs) for ``no_traffic_timeout``, or lasting ``max_session_length`` is ended with
+    the spec's ``Warning`` and ``Error`` (defaults: the SaaS's 1 h, 3 min and 48 h).
     ``replay`` (a recording's path, or a :class:`smnb.server.replay.Replay`)
     serves that recorded session to every client instead of recognizing
     (:mod:`smnb.server.replay`); no recognizer is started.
 
     Raises:
         ConfigError: a non-loopback host without ``api_key`` or ``allow_remote``,
-            or ``max_sessions`` below 1.
+            ``max_sessions`` below 1, or a limit that is not a positive number.
     """
     if not is_loopback(host) and api_key is None:
         if not allow_remote:
@@ -146,6 +153,10 @@ async def serve(
         log.warning("serving on %s without an API key: anyone who can reach it may use it", host)
     if max_sessions is not None and max_sessions < 1:
         raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
+    try:
+        limits = Limits(idle_timeout, no_traffic_timeout, max_session_length)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     register_secret(api_key)  # never logged, whatever characters it holds
     factory = engine_factory or default_engine_factory
     if replay is not None:  # a bad recording fails here, before anything listens
@@ -153,7 +164,7 @@ async def serve(
 
         factory, connect = replay_server(replay)
     async with factory() as engine:
-        server = _Server(engine, api_key=api_key, max_sessions=max_sessions)
+        server = _Server(engine, api_key=api_key, max_sessions=max_sessions, limits=limits)
         if replay is not None:
             server.connect = connect
         async with ws_serve(
@@ -162,8 +173,8 @@ async def serve(
             port,
             process_request=server.check_request,
             max_size=MAX_FRAME_BYTES,
-            ping_interval=20,
-            ping_timeout=60,  # as the official clients: a busy peer is not a dead one
+            max_queue=MAX_QUEUED_FRAMES,
+            ping_interval=None,  # each connection pings itself and counts pongs as traffic
             logger=_wire_logger(),
         ) as ws_server:
             bound = ws_server.sockets[0].getsockname()[1]
@@ -174,6 +185,7 @@ async def serve(
             try:
                 yield url
             finally:
+                await server.shutdown()
                 ws_server.close()
                 await ws_server.wait_closed()
 
@@ -188,6 +200,8 @@ async def run(
     ready: Callable[[str], None] | None = None,
     stop: asyncio.Event | None = None,
     engine_factory: EngineFactory | None = None,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_session_length: float = MAX_SESSION_LENGTH,
     replay: ReplaySpec | None = None,
 ) -> None:
     """Serve until ``stop`` is set (forever without one); ``ready(url)`` once listening."""
@@ -198,6 +212,8 @@ async def run(
         max_sessions=max_sessions,
         allow_remote=allow_remote,
         engine_factory=engine_factory,
+        idle_timeout=idle_timeout,
+        max_session_length=max_session_length,
         replay=replay,
     ) as url:
         if ready is not None:
@@ -206,21 +222,29 @@ async def run(
 
 
 class _Server:
-    """Shared state of one listening server: the engine, credentials, session count."""
+    """Shared state of one listening server: the engine, credentials, live connections."""
 
-    def __init__(self, engine: Engine, *, api_key: str | None, max_sessions: int | None) -> None:
+    def __init__(
+        self, engine: Engine, *, api_key: str | None, max_sessions: int | None, limits: Limits
+    ) -> None:
         self.engine = engine
         self.api_key = api_key
         self.max_sessions = max_sessions
-        self.active = 0
+        self.limits = limits
+        self.connections: set[Connection | ReplayConnection] = set()
+        self.closing = False
         self.connect: Callable[[ServerConnection], ReplayConnection] | None = None
         """Set by a replay server: makes each connection's driver instead of a session."""
 
     def check_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Route and authenticate the upgrade request (404 / 401, or go ahead)."""
+        """Route and authenticate the upgrade request (404 / 400 / 401, or go ahead)."""
         url = urlsplit(request.path)
         if _PATH.match(url.path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found: use /v2\n")
+        if "websocket" not in request.headers.get("Upgrade", "").lower():
+            return connection.respond(
+                HTTPStatus.BAD_REQUEST, "Bad Request: this is a WebSocket endpoint (RT v2)\n"
+            )
         query = dict(parse_qsl(url.query))
         client = {k: v for k, v in query.items() if k.startswith("sm-")}
         if client:
@@ -233,128 +257,67 @@ class _Server:
             return None
         return connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized: API key required\n")
 
+    def _refusal(self) -> str | None:
+        if self.closing:
+            return "the server is shutting down"
+        active = len(self.connections)
+        if self.max_sessions is not None and active >= self.max_sessions:
+            return (
+                f"the server is at capacity: {active} concurrent sessions active out of "
+                f"quota {self.max_sessions}"
+            )
+        return at_capacity(self.engine)
+
     async def handle(self, ws: ServerConnection) -> None:
         """One connection, from handshake to close."""
-        if self.max_sessions is not None and self.active >= self.max_sessions:
-            reason = f"{self.active} concurrent sessions active out of quota {self.max_sessions}"
-            with suppress(ConnectionClosed):
-                await ws.send(encode(start.error(ErrorType.QUOTA_EXCEEDED, reason)))
-                await ws.close(close_code_for(ErrorType.QUOTA_EXCEEDED), "quota_exceeded")
+        refusal = self._refusal()
+        if refusal is not None:
+            log.info("refused a connection: %s", refusal)
+            with suppress(ConnectionClosed, TimeoutError):
+                async with asyncio.timeout(SHUTDOWN_GRACE):
+                    await ws.send(encode(start.error(ErrorType.QUOTA_EXCEEDED, refusal)))
+                    code = close_code_for(ErrorType.QUOTA_EXCEEDED)
+                    await close_draining(ws, code, "quota_exceeded")
             return
-        self.active += 1
         match = _PATH.match(urlsplit(ws.request.path if ws.request else "").path)
+        capacity = getattr(self.engine, "capacity", None)
         session = ServerSession(
             str(uuid.uuid4()),
             path_language=match.group("lang") if match else None,
-            usage=self.active,
-            quota=self.max_sessions,
+            usage=len(self.connections) + 1,
+            quota=self.max_sessions or (capacity if isinstance(capacity, int) else None),
         )
-        connection: _Connection | ReplayConnection = (
-            _Connection(ws, session, self.engine) if self.connect is None else self.connect(ws)
+        connection: Connection | ReplayConnection = (
+            Connection(ws, session, self.engine, self.limits)
+            if self.connect is None
+            else self.connect(ws)
         )
+        self.connections.add(connection)
         try:
             await connection.run()
         finally:
-            self.active -= 1
+            self.connections.discard(connection)
             await connection.release()
 
+    async def shutdown(self) -> None:
+        """Close every session with a reason saying why; give them a moment to end."""
+        self.closing = True
+        live = list(self.connections)
+        if live:
+            log.info("shutting down: closing %d session(s)", len(live))
+        await asyncio.gather(*(_shut(c) for c in live))
+        deadline = asyncio.get_running_loop().time() + SHUTDOWN_GRACE
+        while self.connections and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
 
-class _Connection:
-    """Drives one :class:`ServerSession` over one WebSocket."""
 
-    def __init__(self, ws: ServerConnection, session: ServerSession, engine: Engine) -> None:
-        self.ws = ws
-        self.session = session
-        self.engine = engine
-        self.handles: dict[str | None, RecognizerHandle] = {}
-
-    async def run(self) -> None:
-        try:
-            if not await self.execute(self.session.opened()):
-                return
-            while True:
-                try:
-                    async with asyncio.timeout(CLOSE_GRACE if self.session.finished else None):
-                        frame = await self.ws.recv()
-                except TimeoutError:
-                    await self.ws.close(1000, "EndOfTranscript sent")
-                    return
-                if not await self.execute(await self.receive(frame)):
-                    return
-        except ConnectionClosed as exc:
-            if not self.session.finished:
-                log.info("session %s: client left (%s)", self.session.session_id, exc)
-
-    async def receive(self, frame: str | bytes) -> list[Action]:
-        session = self.session
-        step: Callable[[Any], list[Action]] = (
-            session.receive_binary if isinstance(frame, bytes) else session.receive_text
-        )
-        if session.file_audio:  # container decoding can take a while: keep the loop free
-            return await asyncio.to_thread(self._guard, step, frame)
-        return self._guard(step, frame)
-
-    def _guard(self, step: Callable[..., list[Action]], *args: Any) -> list[Action]:
-        """Run a session step; a bug in it must cost this session only."""
-        try:
-            return step(*args)
-        except Exception as exc:
-            log.exception("session %s: internal error", self.session.session_id)
-            return self.session.fail(ErrorType.UNKNOWN_ERROR, f"internal error: {exc}")
-
-    async def execute(self, actions: list[Action]) -> bool:
-        """Carry out ``actions`` in order; False once the socket is closed."""
-        queue: deque[Action] = deque(actions)
-        while queue:
-            action = queue.popleft()
-            if isinstance(action, Send):
-                await self.ws.send(encode(action.message))
-                continue
-            if isinstance(action, Close):
-                if self.session.error is not None:
-                    log.info("session %s: %s: %s", self.session.session_id, *self.session.error)
-                await self.ws.close(action.code, action.reason)
-                return False
-            try:
-                result = await self.command(action)
-            except Exception as exc:
-                log.exception("session %s: engine command failed", self.session.session_id)
-                follow = self.session.engine_failed(f"{type(exc).__name__}: {exc}")
-            else:
-                follow = self._guard(self.session.engine_done, action, result)
-            queue.extendleft(reversed(follow))
-        return True
-
-    async def command(self, command: EngineCommand) -> Any:
-        if isinstance(command, OpenChannels):
-            async with asyncio.timeout(OPEN_TIMEOUT):
-                for label in command.channels:
-                    self.handles[label] = await self.engine.open(command.settings)
-            return None
-        if isinstance(command, QuerySpeakers):
-            merged: dict[str, list[str]] = {}
-            for handle in self.handles.values():
-                for label, ids in (await handle.speakers()).items():
-                    merged.setdefault(label, []).extend(ids)
-            return merged
-        handle = self.handles[command.channel]
-        if isinstance(command, Reconfigure):
-            return await handle.reconfigure(command.max_delay, command.max_delay_mode)
-        call: Awaitable[Update]
-        if isinstance(command, Feed):
-            call = handle.feed(command.samples.astype("<i2").tobytes())
-        elif isinstance(command, ForceEnd):
-            call = handle.force_end_of_utterance()
-        else:
-            assert isinstance(command, Finish)
-            call = handle.finish()
-        return await call
-
-    async def release(self) -> None:
-        for handle in self.handles.values():
-            with suppress(Exception):
-                await handle.close()
-        self.handles.clear()
+async def _shut(connection: Connection | ReplayConnection) -> None:
+    if isinstance(connection, Connection):
+        await connection.shutdown()
+        return
+    with suppress(Exception):  # a replay: nothing to stop but the socket
+        async with asyncio.timeout(SHUTDOWN_GRACE):
+            await connection.ws.close(1001, SHUTDOWN_REASON)
 
 
 def _wire_logger() -> logging.Logger:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from smnb.cli.main import EXIT_BAD_INPUT, main
 from tests.support.engine_audio import SAMPLES, duration, reference
@@ -54,7 +54,8 @@ async def until(ws: ClientConnection, kind: str) -> list[dict[str, Any]]:
 def start_cli(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "smnb", "serve", "--port", "0", *args],
+        # One spare recognizer: these servers see one session at a time, not bursts.
+        [sys.executable, "-m", "smnb", "serve", "--port", "0", "--spare-workers", "1", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -108,11 +109,16 @@ async def test_smnb_serve_prints_url_then_stops_cleanly(
             assert (await recv_json(ws))["type"] == "concurrent_session_usage"
             await ws.send(json.dumps(START))
             assert (await until(ws, "RecognitionStarted"))[-1]["id"]
-        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+            os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+            with pytest.raises(ConnectionClosed):  # the open session is told why it ends
+                while True:
+                    await asyncio.wait_for(ws.recv(), 30)
+            assert (ws.close_code, ws.close_reason) == (1001, "the server is shutting down")
         code = await asyncio.to_thread(proc.wait, 30)
         stderr = proc.stderr.read() if proc.stderr else ""
         assert code == 0, stderr
         assert "Traceback" not in stderr
+        assert "smnb serve: capacity " in stderr and "concurrent real-time session" in stderr
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -177,7 +183,17 @@ def help_text(processes: dict[str, subprocess.Popen[str]]) -> str:
 
 def test_smnb_serve_help_describes_every_option(help_text: str) -> None:
     out = help_text
-    for option in ("--host", "--port", "--api-key", "--max-sessions", "--allow-remote"):
+    for option in (
+        "--host",
+        "--port",
+        "--api-key",
+        "--max-sessions",
+        "--allow-remote",
+        "--idle-timeout",
+        "--max-session-length",
+        "--capacity",
+        "--spare-workers",
+    ):
         assert option in out
 
 

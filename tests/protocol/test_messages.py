@@ -35,6 +35,11 @@ def test_decode_errors_quote_the_frame() -> None:
         m.decode("nope")
 
 
+def test_deeply_nested_json_is_a_protocol_error_not_a_crash() -> None:
+    with pytest.raises(ProtocolError, match="nested too deeply"):
+        m.decode("[" * 5000 + "]" * 5000)
+
+
 @pytest.mark.parametrize(
     ("error_type", "code"),
     [

@@ -88,6 +88,15 @@ async def test_accepted_paths(url: str, path: str) -> None:
         assert text_of(await transcribe(ws)) == "Alpha bravo. "
 
 
+async def test_a_plain_http_get_is_a_bad_request(url: str) -> None:
+    port = int(url.split(":")[2].split("/")[0])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /v2 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    status = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 400"), status
+
+
 @pytest.mark.parametrize("path", ["/", "/v1", "/v3", "/v2/en/extra", "/v2x", "/health"])
 async def test_other_paths_are_404(url: str, path: str) -> None:
     with pytest.raises(InvalidStatus) as info:
@@ -206,7 +215,7 @@ async def test_server_answers_pings(url: str) -> None:
 async def test_server_closes_if_the_client_lingers_after_end_of_transcript(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("smnb.server.app.CLOSE_GRACE", 0.2)
+    monkeypatch.setattr("smnb.server.connection.CLOSE_GRACE", 0.2)
     async with connect(url) as ws:
         await transcribe(ws)
         with pytest.raises(ConnectionClosed):

@@ -64,3 +64,21 @@ class SlowRecognizer(CountingRecognizer):
 
 def slow(settings: RecognizerSettings) -> CountingRecognizer:
     return SlowRecognizer(settings)
+
+
+BURN_CPU_PER_AUDIO_SECOND = 0.1
+"""What :class:`BurningRecognizer` costs: CPU seconds per second of audio it is fed."""
+
+
+class BurningRecognizer(CountingRecognizer):
+    """Spends :data:`BURN_CPU_PER_AUDIO_SECOND` of CPU time on every second of audio."""
+
+    def feed(self, samples: Samples) -> Update:
+        due = time.process_time() + BURN_CPU_PER_AUDIO_SECOND * len(samples) / SAMPLE_RATE
+        while time.process_time() < due:
+            pass
+        return super().feed(samples)
+
+
+def burning(settings: RecognizerSettings) -> CountingRecognizer:
+    return BurningRecognizer(settings)

@@ -1,37 +1,32 @@
 """Audio as the client sends it → 16 kHz mono int16, incrementally.
 
 ``StartRecognition.audio_format`` is either ``raw`` (headerless ``pcm_s16le``,
-``pcm_f32le`` or ``mulaw`` at any sample rate) or ``file`` (a container such as
-WAV, FLAC, OGG, MP3 or M4A, split across ``AddAudio`` frames at arbitrary byte
-boundaries). :func:`decoder_for` returns an :class:`AudioDecoder`: ``push``
-each frame's bytes and get back whatever samples are ready, ``finish`` at the
-end of the stream for the rest.
+``pcm_f32le`` or ``mulaw`` at a rate in :data:`~smnb.server.audio.pcm.SAMPLE_RATES`)
+or ``file`` (a container such as WAV, FLAC, OGG, MP3 or M4A, split across
+``AddAudio`` frames at arbitrary byte boundaries). :func:`decoder_for` returns an
+:class:`AudioDecoder`: ``push`` each frame's bytes and get back whatever samples are
+ready, ``finish`` at the end of the stream for the rest.
 
 WAV is parsed here and streamed sample by sample (the common case, and the one
-where latency matters). Other containers are decoded with PyAV from the bytes
-received so far, re-decoding on a doubling schedule so the total work stays
-linear; samples are released only once later data can no longer change them.
-Bytes that are not audio raise :class:`UndecodableAudio`, which the session
-reports as ``invalid_audio_type``.
+where latency matters). Other containers go to
+:class:`~smnb.server.audio.container.ContainerDecoder` (PyAV). Bytes that are not
+audio raise :class:`UndecodableAudio`, and a declared rate or channel count outside
+what is supported raises :class:`UnsupportedAudio` before any decoding; the session
+reports both as ``invalid_audio_type``.
 
 Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import struct
-from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, Literal
 
-import av
-import numpy as np
-
-from smnb.exceptions import UndecodableAudio
-from smnb.server.audio.pcm import EMPTY, Floats, Frames, Kind, to_int16
-from smnb.server.recognizer import SAMPLE_RATE, Samples
+from smnb.exceptions import UndecodableAudio, UnsupportedAudio
+from smnb.server.audio.container import ContainerDecoder
+from smnb.server.audio.pcm import EMPTY, AudioDecoder, Frames, Kind, check_format
+from smnb.server.recognizer import Samples
 
 __all__ = [
     "AudioDecoder",
@@ -39,28 +34,12 @@ __all__ = [
     "FileDecoder",
     "RawDecoder",
     "UndecodableAudio",
+    "UnsupportedAudio",
     "WavDecoder",
     "decoder_for",
 ]
 
 _SNIFF_BYTES = 12
-_FIRST_ATTEMPT_BYTES = 64 * 1024
-_HOLDBACK_SAMPLES = SAMPLE_RATE // 2  # the decoded tail of a truncated stream may still change
-
-
-class AudioDecoder(ABC):
-    """Turns a byte stream into 16 kHz mono int16 samples as bytes arrive."""
-
-    input_rate: int | None = None
-    """The sample rate of the incoming audio, once known."""
-
-    @abstractmethod
-    def push(self, data: bytes) -> Samples:
-        """Take the next piece of the stream; return the samples now decodable."""
-
-    @abstractmethod
-    def finish(self) -> Samples:
-        """The stream has ended; return every remaining sample."""
 
 
 def decoder_for(audio_format: Mapping[str, Any]) -> AudioDecoder:
@@ -85,6 +64,7 @@ class RawDecoder(AudioDecoder):
     def __init__(self, encoding: str, sample_rate: int) -> None:
         if encoding not in _RAW_KINDS:
             raise UndecodableAudio(f"unsupported raw encoding {encoding!r}")
+        check_format(sample_rate, 1, "audio_format")
         self.input_rate = sample_rate
         self._frames = Frames(_RAW_KINDS[encoding], 1, sample_rate)
 
@@ -241,72 +221,9 @@ class WavDecoder(AudioDecoder):
         tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", fmt[:16])
         if tag == 0xFFFE and len(fmt) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the GUID starts with the tag
             (tag,) = struct.unpack("<H", fmt[24:26])
-        if rate <= 0:
-            raise UndecodableAudio("WAV declares a sample rate of 0")
+        check_format(rate, channels, "the WAV header")
         kind = _WAV_TAGS.get((tag, bits))
         if kind is None:
             return False
         self._fmt = (kind, channels, rate)
         return True
-
-
-class ContainerDecoder(AudioDecoder):
-    """Any container PyAV (FFmpeg) can demux, decoded from the bytes received so far."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._next_attempt = _FIRST_ATTEMPT_BYTES
-        self._emitted = 0
-
-    def push(self, data: bytes) -> Samples:
-        self._buf += data
-        if len(self._buf) < self._next_attempt:
-            return EMPTY
-        self._next_attempt = 2 * len(self._buf)  # doubling keeps total re-decoding linear
-        try:
-            decoded = self._decode()
-        except UndecodableAudio:
-            return EMPTY  # maybe the header is not complete yet; EndOfStream decides
-        return self._release(decoded, len(decoded) - _HOLDBACK_SAMPLES)
-
-    def finish(self) -> Samples:
-        if not self._buf:
-            return EMPTY
-        decoded = self._decode()
-        if len(decoded) == 0 and self._emitted == 0:
-            raise UndecodableAudio("the file holds no decodable audio")
-        return self._release(decoded, len(decoded))
-
-    def _release(self, decoded: Samples, upto: int) -> Samples:
-        if upto <= self._emitted:
-            return EMPTY
-        out = decoded[self._emitted : upto]
-        self._emitted = upto
-        return out
-
-    def _decode(self) -> Samples:
-        chunks: list[Floats] = []
-        try:
-            container = av.open(io.BytesIO(bytes(self._buf)), mode="r")
-        except (av.FFmpegError, EOFError, ValueError) as exc:
-            raise UndecodableAudio(f"Could not determine type of stream: {exc}") from exc
-        with container:
-            if not container.streams.audio:
-                raise UndecodableAudio("the file has no audio stream")
-            stream = container.streams.audio[0]
-            self.input_rate = stream.rate or None
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            try:
-                for frame in container.decode(stream):
-                    chunks.extend(_floats(out) for out in resampler.resample(frame))
-            except (av.FFmpegError, EOFError, ValueError):
-                pass  # a truncated stream: keep what decoded cleanly
-            with contextlib.suppress(av.FFmpegError, ValueError):
-                chunks.extend(_floats(out) for out in resampler.resample(None))
-        if not chunks:
-            return EMPTY
-        return to_int16(np.concatenate(chunks))
-
-
-def _floats(frame: av.AudioFrame) -> Floats:
-    return np.asarray(frame.to_ndarray(), dtype=np.float32).reshape(-1)

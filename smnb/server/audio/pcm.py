@@ -2,23 +2,58 @@
 
 :class:`Frames` turns interleaved frames of any supported sample type and
 channel count, arriving in byte pieces of any size, into 16 kHz mono int16 with
-a streaming soxr resampler (16 kHz mono s16 passes through untouched).
+a streaming soxr resampler (16 kHz mono s16 passes through untouched), a slice at a
+time. :func:`check_format` holds every declared rate and channel count to
+:data:`SAMPLE_RATES` and :data:`MAX_CHANNELS` before anything is decoded: audio is
+bounded by what it really holds, never by what a header claims.
 
 Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session``.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 import numpy.typing as npt
 import soxr
 
-from smnb.exceptions import UndecodableAudio
+from smnb.exceptions import UndecodableAudio, UnsupportedAudio
 from smnb.server.recognizer import SAMPLE_RATE, Samples
 
 Floats = npt.NDArray[np.float32]
 
 EMPTY: Samples = np.zeros(0, dtype=np.int16)
+
+SAMPLE_RATES = (8_000, 192_000)
+"""Input sample rates accepted, in Hz. The service documents no range: its recognition
+models are telephony (8 kHz) and broadcast (12 kHz and up, spec ``recognition_quality``),
+and it is "optimised for sample rates of 8kHz and 16kHz" (Speechmatics FAQ). 8 kHz is
+so the floor (below it there is no speech band left to recognise, and a low declared
+rate makes a few bytes upsample into gigabytes); 192 kHz, the highest studio rate,
+the ceiling."""
+
+MAX_CHANNELS = 64
+"""Interleaved channels a header may declare (all are mixed to mono)."""
+
+SLICE_BYTES = 1 << 20
+"""Input converted per step, so temporaries stay small whatever the frame size: decoded
+audio per frame is at most 4 × its bytes (8 kHz μ-law), and nothing else accumulates."""
+
+
+class AudioDecoder(ABC):
+    """Turns a byte stream into 16 kHz mono int16 samples as bytes arrive."""
+
+    input_rate: int | None = None
+    """The sample rate of the incoming audio, once known."""
+
+    @abstractmethod
+    def push(self, data: bytes) -> Samples:
+        """Take the next piece of the stream; return the samples now decodable."""
+
+    @abstractmethod
+    def finish(self) -> Samples:
+        """The stream has ended; return every remaining sample."""
 
 
 def _mulaw_table() -> Floats:
@@ -48,10 +83,9 @@ def _to_float(data: bytes, kind: Kind) -> Floats:
     name, width = kind
     if name == "int" and width == 2:
         return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
-    if name == "float" and width == 4:
-        return np.frombuffer(data, dtype="<f4").astype(np.float32)
-    if name == "float" and width == 8:
-        return np.frombuffer(data, dtype="<f8").astype(np.float32)
+    if name == "float" and width in (4, 8):  # garbage bytes can hold NaN and infinities
+        wide = np.frombuffer(data, dtype="<f4" if width == 4 else "<f8")
+        return np.nan_to_num(wide.astype(np.float32), nan=0.0, posinf=1.0, neginf=-1.0)
     if name == "mulaw":
         return _MULAW[np.frombuffer(data, dtype=np.uint8)]
     if name == "alaw":
@@ -68,8 +102,27 @@ def _to_float(data: bytes, kind: Kind) -> Floats:
     raise UndecodableAudio(f"unsupported sample format {name}{width * 8}")
 
 
+def check_format(rate: int, channels: int, what: str) -> None:
+    """Refuse a declared rate or channel count outside what is supported, before decoding.
+
+    Raises:
+        UnsupportedAudio: naming what declared it and the supported range.
+    """
+    low, high = SAMPLE_RATES
+    if not low <= rate <= high:
+        raise UnsupportedAudio(
+            f"{what} declares a sample rate of {rate} Hz; supported rates are {low}–{high} Hz"
+        )
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise UnsupportedAudio(
+            f"{what} declares {channels} channels; supported are 1–{MAX_CHANNELS}"
+        )
+
+
 def to_int16(x: Floats) -> Samples:
     # Float input may exceed ±1 (f32 files, resampler overshoot): clip, don't wrap.
+    # NaN and infinities (garbage float bytes) become silence and full scale.
+    x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
     out: Samples = np.clip(np.rint(x * 32768.0), -32768, 32767).astype(np.int16)
     return out
 
@@ -112,7 +165,13 @@ class Frames:
             return EMPTY
         if self._passthrough:  # already what the engine wants: no float round trip
             return np.frombuffer(data[:usable], dtype="<i2").astype(np.int16)
-        x = _to_float(data[:usable], self.kind)
+        step = max(self.frame_bytes, SLICE_BYTES - SLICE_BYTES % self.frame_bytes)
+        view = memoryview(data)[:usable]
+        parts = [self._convert(view[i : i + step]) for i in range(0, usable, step)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _convert(self, data: memoryview) -> Samples:
+        x = _to_float(bytes(data), self.kind)
         if self.channels > 1:
             x = x.reshape(-1, self.channels).mean(axis=1, dtype=np.float32)
         return self._resampler.push(x)

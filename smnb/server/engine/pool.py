@@ -1,47 +1,43 @@
 """Recognizers in worker processes, driven from asyncio: the engine's async bridge.
 
-pocketsphinx never releases the GIL, so a decoder in a thread would stall the event loop
-for as long as it decodes (up to seconds at an utterance end). Each live session's
-recognizer therefore runs in its own worker process, and the loop only waits on pipes.
+pocketsphinx never releases the GIL, so each session's recognizer runs in a worker
+process (:class:`~smnb.server.engine.process.WorkerProcess`); the loop waits on sockets.
 
-* :class:`EnginePool` (an async context manager) owns the workers. It keeps
-  ``idle_workers`` started and prewarmed (decoder loaded) so :meth:`EnginePool.open`
-  returns at once, reuses a worker for the next session when one ends (its decoder, and
-  so its cepstral mean, carries over), and never runs more than ``max_workers``. A newly
-  started worker begins from the state the last finished session exported (``state``
-  hooks; by default pocketsphinx's cepstral mean, so a new worker's first utterance is
-  not decoded with the generic prior).
-* :class:`RecognizerHandle` is one session's recognizer: ``feed``, ``force_end_of_utterance``,
-  ``finish``, ``speakers``, ``reconfigure``, ``close``. Calls on one handle run one at a time.
-* The recognizer factory is injectable (any picklable callable taking
-  :class:`~smnb.server.recognizer.RecognizerSettings`), so tests can run a cheap recognizer
-  through the same machinery. ``prewarm`` runs in each worker before it is offered.
-* A worker that dies makes every pending and later call on its handle raise
-  :class:`EngineWorkerError` at once (the loop watches the process sentinel); a recognizer
-  that raises makes the call raise :class:`EngineWorkerError` with the remote traceback,
-  and its worker is retired rather than reused.
-* Workers start from a ``forkserver`` (or ``spawn``) context, never ``fork``: forking an
-  asyncio process copies its loop and threads. On exit every worker is asked to stop,
-  then terminated, then killed, and joined: no orphans.
+* :class:`EnginePool` (an async context manager) keeps ``idle_workers`` started and
+  prewarmed so :meth:`EnginePool.open` returns at once, and reuses a worker when its
+  session ends (its decoder and cepstral mean carry over; a new worker starts from the
+  state the last finished session exported, the ``state`` hooks).
+* The pool keeps its word on numbers: never more than :attr:`EnginePool.capacity`
+  recognizers at once, and never more worker processes than that, however many opens
+  arrive together. At capacity, :meth:`~EnginePool.open` raises :class:`EngineAtCapacity`
+  (after ``queue_timeout`` seconds of waiting for a session to end; the server waits 0).
+  ``capacity="measure"`` sets it from this machine's real-time capacity
+  (:mod:`~smnb.server.engine.capacity`), learnt at start-up and from every session since.
+* An idle worker that dies is noticed at once (end of file on its socket) and replaced;
+  one found dead when picked is skipped: a dead spare never costs a session.
+* :meth:`~EnginePool.open` returns a :class:`~smnb.server.engine.handle.RecognizerHandle`,
+  one session's recognizer; a worker whose recognizer raised is retired, not reused.
+* Factories are injectable (importable by name): tests run cheap recognizers through it.
 
-This is the only engine module that imports asyncio. Must not import: websockets, pandas,
+Imports asyncio (as ``process`` and ``handle`` do). Must not import: websockets, pandas,
 anything from ``smnb.session``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import multiprocessing
+import logging
 import os
-import threading
-from multiprocessing.context import BaseContext
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from smnb.exceptions import EngineWorkerError
+from smnb.exceptions import EngineAtCapacity, EngineWorkerError
+from smnb.server.engine.capacity import CapacityModel, measure, usable_cpus
+from smnb.server.engine.handle import RecognizerHandle
+from smnb.server.engine.process import STOP_TIMEOUT, WorkerProcess, start_worker
 from smnb.server.engine.worker import (
     ExportState,
+    Hooks,
     ImportState,
     Prewarm,
     RecognizerFactory,
@@ -49,220 +45,39 @@ from smnb.server.engine.worker import (
     default_factory,
     default_import_state,
     default_prewarm,
-    worker_main,
 )
-from smnb.server.recognizer import MaxDelayMode, RecognizerSettings, Update
+from smnb.server.recognizer import RecognizerSettings
 
-STOP_TIMEOUT = 2.0
-"""Seconds a worker gets to exit on request before it is terminated (then killed)."""
-
-PRELOAD = [
-    "smnb.server.engine.pool",
-    "smnb.server.engine.worker",
-    "smnb.server.pocketsphinx.recognizer",
+__all__ = [
+    "STOP_TIMEOUT",
+    "EngineAtCapacity",
+    "EnginePool",
+    "EngineWorkerError",
+    "RecognizerHandle",
 ]
-"""Modules the forkserver imports once, so each new worker starts with them loaded."""
 
-LARGE_MESSAGE = 1 << 20
-"""Messages at least this big are written from a thread, so the loop never waits on a pipe."""
+log = logging.getLogger("smnb.server.engine")
 
+OPEN_ATTEMPTS = 3
+"""Workers ``open`` tries before giving up when the ones it picks turn out dead."""
 
-# --------------------------------------------------------------------------- parent side
-
-
-class _Worker:
-    """One worker process and the parent's end of its pipe."""
-
-    def __init__(
-        self,
-        ctx: BaseContext,
-        factory: RecognizerFactory,
-        prewarm: Prewarm | None,
-        state: tuple[ExportState, ImportState, str | None] | None,
-    ):
-        parent, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(  # type: ignore[attr-defined]
-            target=worker_main, args=(child, factory, prewarm, state), daemon=True
-        )
-        self.process.start()
-        child.close()  # only the worker holds it now, so its death closes the pipe
-        self.conn = parent
-        self.pid: int = self.process.pid
-        self.healthy = True
-        self.stopped = False
-        self.in_call = False
-        self._conn_closed = False
-        # stop() runs in a thread while a call may wake on the loop; closing the
-        # pipe and the process object must not interleave with the reaping.
-        self._close_lock = threading.Lock()
-
-    async def ready(self) -> None:
-        kind, value = await self.receive("starting")
-        if kind != "ready":
-            raise EngineWorkerError(f"engine worker {self.pid} failed to start:\n{value}")
-
-    async def call(self, command: str, argument: object = None) -> Any:
-        if self.stopped:
-            raise EngineWorkerError(f"engine worker {self.pid} was stopped (the pool closed)")
-        if not self.healthy:
-            raise EngineWorkerError(f"engine worker {self.pid} is no longer usable")
-        self.in_call = True
-        try:
-            kind, value = await self._exchange(command, argument)
-        finally:
-            self.in_call = False
-            self._dispose_if_stopped()
-        if kind == "error":
-            self.healthy = False
-            raise EngineWorkerError(f"recognizer failed in worker {self.pid} ({command}):\n{value}")
-        return value
-
-    async def _exchange(self, command: str, argument: object) -> tuple[str, Any]:
-        message = (command, argument)
-        try:
-            if isinstance(argument, bytes) and len(argument) >= LARGE_MESSAGE:
-                await asyncio.get_running_loop().run_in_executor(None, self.conn.send, message)
-            else:
-                self.conn.send(message)
-        except (OSError, ValueError) as error:  # broken pipe, or closed by stop()
-            self.healthy = False
-            raise self._died(command) from error
-        return await self.receive(command)
-
-    async def receive(self, command: str) -> tuple[str, Any]:
-        """The worker's next reply, or :class:`EngineWorkerError` as soon as it dies."""
-        loop = asyncio.get_running_loop()
-        wake = loop.create_future()
-
-        def readable() -> None:
-            if not wake.done():
-                wake.set_result(None)
-
-        try:
-            conn_fd, sentinel = self.conn.fileno(), self.process.sentinel
-        except (OSError, ValueError) as error:
-            self.healthy = False
-            raise self._died(command) from error
-        loop.add_reader(conn_fd, readable)
-        loop.add_reader(sentinel, readable)
-        try:
-            await wake
-        finally:
-            loop.remove_reader(conn_fd)
-            loop.remove_reader(sentinel)
-        try:
-            if self.conn.poll():
-                reply: tuple[str, Any] = self.conn.recv()
-                return reply
-        except (EOFError, OSError) as error:
-            self.healthy = False
-            raise self._died(command) from error
-        self.healthy = False
-        raise self._died(command)
-
-    def _died(self, command: str) -> EngineWorkerError:
-        try:
-            self.process.join(timeout=0.1)
-            code = self.process.exitcode
-        except ValueError:  # already reaped and closed by stop()
-            return EngineWorkerError(f"engine worker {self.pid} was stopped during {command}")
-        if code is None:
-            how = "stopped answering"
-        elif code < 0:
-            how = f"was killed by signal {-code}"
-        else:
-            how = f"exited with code {code}"
-        return EngineWorkerError(f"engine worker {self.pid} {how} during {command}")
-
-    def stop(self) -> None:
-        """Ask, then force; always reap the process. Safe to call from a thread."""
-        with self._close_lock:
-            if self.stopped:
-                return
-            self.stopped = True
-        if self.process.is_alive() and self.healthy and not self.in_call:
-            with contextlib.suppress(OSError, ValueError):
-                self.conn.send(("exit", None))
-            self.process.join(STOP_TIMEOUT)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(STOP_TIMEOUT)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
-        with self._close_lock:
-            self.process.close()  # only here, once reaped: nothing else touches it after
-            if not self.in_call:  # otherwise the call in flight closes the pipe when it wakes
-                self._close_conn()
-
-    def _dispose_if_stopped(self) -> None:
-        # stop() may have run, or be running, in another thread while the call awaited.
-        with self._close_lock:
-            if self.stopped:
-                self._close_conn()
-
-    def _close_conn(self) -> None:
-        if not self._conn_closed:
-            self._conn_closed = True
-            self.conn.close()
-
-
-class RecognizerHandle:
-    """One session's recognizer, living in a worker process."""
-
-    def __init__(self, pool: EnginePool, worker: _Worker) -> None:
-        self._pool = pool
-        self._worker: _Worker | None = worker
-        self._lock = asyncio.Lock()
-
-    @property
-    def pid(self) -> int | None:
-        """The worker's process id (None once closed)."""
-        return None if self._worker is None else self._worker.pid
-
-    async def feed(self, pcm: bytes) -> Update:
-        """Decode more audio: 16 kHz mono int16 little-endian bytes."""
-        if len(pcm) % 2:
-            raise ValueError("pcm must hold whole int16 samples (an even number of bytes)")
-        update: Update = await self._call("feed", bytes(pcm))
-        return update
-
-    async def force_end_of_utterance(self) -> Update:
-        update: Update = await self._call("force_end_of_utterance")
-        return update
-
-    async def finish(self) -> Update:
-        update: Update = await self._call("finish")
-        return update
-
-    async def speakers(self) -> dict[str, list[str]]:
-        speakers: dict[str, list[str]] = await self._call("speakers")
-        return speakers
-
-    async def reconfigure(self, max_delay: float, max_delay_mode: MaxDelayMode) -> None:
-        """New ``max_delay`` / ``max_delay_mode`` for the words not yet final."""
-        await self._call("reconfigure", (max_delay, max_delay_mode))
-
-    async def close(self) -> None:
-        """End the session; the worker goes back to the pool (or is retired). Idempotent."""
-        async with self._lock:
-            worker, self._worker = self._worker, None
-            if worker is None:
-                return
-            if worker.healthy:
-                with contextlib.suppress(EngineWorkerError):
-                    self._pool._carry(await worker.call("close"))
-            await self._pool._release(worker)
-
-    async def _call(self, command: str, argument: object = None) -> Any:
-        async with self._lock:
-            if self._worker is None:
-                raise EngineWorkerError("the recognizer handle is closed")
-            return await self._worker.call(command, argument)
+START_TIMEOUT = 60.0
+"""Seconds a new worker gets to load before ``open`` gives up on it."""
 
 
 class EnginePool:
-    """Worker processes hosting recognizers; see the module docstring."""
+    """Worker processes hosting recognizers; see the module docstring.
+
+    Args:
+        max_workers: most worker processes (and so recognizers) at once; by default
+            ``max(2, 4 × CPUs)``, or the measured capacity with ``capacity="measure"``.
+        capacity: recognizers allowed at once: a number, ``"measure"`` (this machine's
+            real-time capacity, never above ``max_workers``), or None for ``max_workers``.
+        idle_workers: started, prewarmed spares kept ready for the next ``open``.
+        max_idle: idle workers kept when sessions end (at least ``idle_workers``).
+        queue_timeout: seconds ``open`` waits at capacity for a session to end before
+            raising :class:`EngineAtCapacity` (0: refuse at once).
+    """
 
     def __init__(
         self,
@@ -274,31 +89,65 @@ class EnginePool:
             default_export_state,
             default_import_state,
         ),
+        capacity: int | Literal["measure"] | None = None,
         idle_workers: int = 1,
         max_idle: int = 2,
-        start_method: str | None = None,
+        queue_timeout: float = START_TIMEOUT,
     ) -> None:
-        self.max_workers = max_workers or max(2, 4 * (os.cpu_count() or 1))
-        self.idle_workers = min(idle_workers, self.max_workers)
+        if max_workers is not None and max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, not {max_workers}")
+        if isinstance(capacity, int) and capacity < 1:
+            raise ValueError(f"capacity must be at least 1, not {capacity}")
+        limit = max_workers or (64 if capacity == "measure" else max(2, 4 * (os.cpu_count() or 1)))
+        if isinstance(capacity, int):
+            limit = min(limit, capacity)
+        key = f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', factory)}"
+        self._model = CapacityModel(key, limit, fixed=capacity != "measure", cpus=usable_cpus())
+        self._measure = capacity == "measure"
+        self.idle_workers = max(0, idle_workers)
         self.max_idle = max(max_idle, self.idle_workers)
+        self.queue_timeout = queue_timeout
         self._factory = factory
         self._prewarm = prewarm
         self._state_hooks = state
         self._carried: str | None = None
-        method = start_method or (
-            "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        )
-        if method == "fork":
-            raise ValueError("fork is unsafe in an asyncio process; use forkserver or spawn")
-        self._ctx = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self._ctx.set_forkserver_preload(PRELOAD)
-        self._idle: list[_Worker] = []
-        self._busy: set[_Worker] = set()
+        self._idle: list[WorkerProcess] = []
+        self._busy: set[WorkerProcess] = set()
         self._starting = 0
+        self._waiting = 0  # opens admitted but still without a worker
+        self._start_failures = 0
+        self._last_start_error: BaseException | None = None
         self._changed: asyncio.Condition | None = None
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
+        self._cancellable: set[asyncio.Task[Any]] = set()  # worker starts, not stops
         self._closed = False
+
+    @property
+    def capacity(self) -> int:
+        """Recognizers allowed at once (it follows measured costs with ``"measure"``)."""
+        return self._model.sessions
+
+    @property
+    def in_use(self) -> int:
+        """Recognizers open or being opened."""
+        return len(self._busy) + self._waiting
+
+    @property
+    def cpu_per_audio_second(self) -> float | None:
+        """The measured cost of one recognizer (None until measured)."""
+        return self._model.cost
+
+    def describe(self) -> str:
+        """One line: the capacity and where it comes from."""
+        return self._model.describe()
+
+    def keep_spares(self, spares: int) -> None:
+        """Keep ``spares`` workers started and loaded from now on (within ``capacity``);
+        those missing start in the background. A server that keeps ``capacity`` spares
+        admits a burst of sessions at once, without starting workers while others stream."""
+        self.idle_workers = max(0, spares)
+        self.max_idle = max(self.max_idle, self.idle_workers)
+        self._top_up()
 
     @property
     def carried_state(self) -> str | None:
@@ -312,7 +161,15 @@ class EnginePool:
 
     async def __aenter__(self) -> Self:
         self._changed = asyncio.Condition()
-        await asyncio.gather(*(self._start_worker() for _ in range(self.idle_workers)))
+        spares = min(self.idle_workers, self._model.limit)
+        self._starting += spares
+        try:
+            await asyncio.gather(
+                self._calibrate(), *(self._start_worker(fail=True) for _ in range(spares))
+            )
+        except BaseException:
+            await self.aclose()
+            raise
         return self
 
     async def __aexit__(
@@ -324,109 +181,222 @@ class EnginePool:
         await self.aclose()
 
     async def open(self, settings: RecognizerSettings) -> RecognizerHandle:
-        """A recognizer for a new session (waits for a worker if all ``max_workers`` are busy)."""
+        """A recognizer for a new session.
+
+        Raises:
+            EngineAtCapacity: all ``capacity`` recognizers are in use (still, after
+                ``queue_timeout``).
+            EngineWorkerError: no worker could be started.
+        """
         changed = self._require_open()
-        async with changed:
-            while not self._idle:
-                if len(self._busy) + self._starting < self.max_workers:
-                    self._starting += 1
-                    try:
-                        worker = await self._spawn()
-                    finally:
-                        self._starting -= 1
-                    self._idle.append(worker)
-                    break
-                await changed.wait()
-            worker = self._idle.pop()
-            self._busy.add(worker)
-        self._top_up()
-        try:
-            await worker.call("open", settings)
-        except BaseException:
-            await self._release(worker)
-            raise
-        return RecognizerHandle(self, worker)
+        if self.in_use >= self.capacity:
+            await self._wait_for_room(changed)
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            worker = await self._acquire(changed)
+            try:
+                await worker.call("open", settings)
+            except BaseException as exc:
+                died = worker.popen.poll() is not None
+                self._drop(worker)  # at once: nobody else may take its place meanwhile
+                if (
+                    isinstance(exc, EngineWorkerError)
+                    and died
+                    and attempt < OPEN_ATTEMPTS
+                    and not self._closed
+                ):
+                    log.warning("engine worker %d %s before its session opened; using another",
+                                worker.pid, worker.describe_exit())  # fmt: skip
+                    continue
+                raise
+            return RecognizerHandle(self, worker)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
         """Stop every worker (sessions still open get :class:`EngineWorkerError`)."""
         if self._closed:
             return
         self._closed = True
-        for task in list(self._background):
+        for task in list(self._cancellable):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         workers = [*self._idle, *self._busy]
         self._idle.clear()
         self._busy.clear()
         for worker in workers:
-            worker.healthy = worker.healthy and worker.process.is_alive()
+            worker.unwatch()
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
-
-    # ------------------------------------------------------------------ internals
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()
 
     def _require_open(self) -> asyncio.Condition:
         if self._closed or self._changed is None:
-            raise EngineWorkerError(
-                "the engine pool is not running (use `async with EnginePool()`)"
-            )
+            raise EngineWorkerError("the engine pool is not running (`async with EnginePool()`)")
         return self._changed
 
-    def _carry(self, state: object) -> None:
-        if isinstance(state, str) and state:
-            self._carried = state
+    def _full(self) -> EngineAtCapacity:
+        return EngineAtCapacity(
+            f"the server is at capacity: {self.in_use} of {self.capacity} recognizers in use "
+            f"({self.describe()}); try again when a session has ended"
+        )
 
-    async def _spawn(self) -> _Worker:
-        hooks = self._state_hooks
-        state = None if hooks is None else (hooks[0], hooks[1], self._carried)
-        worker = await asyncio.to_thread(_Worker, self._ctx, self._factory, self._prewarm, state)
+    async def _wait_for_room(self, changed: asyncio.Condition) -> None:
+        if self.queue_timeout <= 0:
+            raise self._full()
         try:
-            await worker.ready()
-        except BaseException:
-            await asyncio.to_thread(worker.stop)
-            raise
-        return worker
+            async with asyncio.timeout(self.queue_timeout), changed:
+                await changed.wait_for(lambda: self._closed or self.in_use < self.capacity)
+        except TimeoutError:
+            raise self._full() from None
+        self._require_open()
 
-    async def _start_worker(self) -> None:
-        changed = self._require_open()
-        self._starting += 1
+    async def _acquire(self, changed: asyncio.Condition) -> WorkerProcess:
+        """A live worker, now counted busy: an idle one, or one started for this open."""
+        self._waiting += 1
+        failures = self._start_failures
         try:
-            worker = await self._spawn()
+            async with changed:
+                while True:
+                    self._require_open()
+                    while self._idle:
+                        worker = self._idle.pop()
+                        worker.unwatch()
+                        if worker.alive:
+                            self._busy.add(worker)
+                            return worker
+                        self._retire(worker)
+                    if self._start_failures > failures and not self._starting:
+                        raise EngineWorkerError(
+                            f"could not start an engine worker: {self._last_start_error}"
+                        )
+                    self._top_up()
+                    await changed.wait()
         finally:
-            self._starting -= 1
-        async with changed:
-            if self._closed:
-                await asyncio.to_thread(worker.stop)
-                return
-            self._idle.append(worker)
-            changed.notify()
+            self._waiting -= 1
 
     def _top_up(self) -> None:
-        """Start workers in the background until ``idle_workers`` are idle or starting."""
+        """Start workers until every waiting open and ``idle_workers`` spares are covered,
+        never beyond ``capacity`` processes."""
         if self._closed:
             return
         total = len(self._idle) + len(self._busy) + self._starting
-        missing = min(
-            self.idle_workers - len(self._idle) - self._starting, self.max_workers - total
-        )
-        for _ in range(max(0, missing)):
-            task = asyncio.create_task(self._start_worker())
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        wanted = self._waiting + self.idle_workers - len(self._idle) - self._starting
+        for _ in range(max(0, min(wanted, self.capacity - total))):
+            self._launch()
 
-    async def _release(self, worker: _Worker) -> None:
+    def _in_background(self, job: Any, *, cancel_on_close: bool = False) -> None:
+        task = asyncio.create_task(job)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        if cancel_on_close:
+            self._cancellable.add(task)
+            task.add_done_callback(self._cancellable.discard)
+
+    def _hooks(self) -> Hooks:
+        hooks = self._state_hooks
+        state = None if hooks is None else (hooks[0], hooks[1], self._carried)
+        return self._factory, self._prewarm, state
+
+    async def _start(self) -> WorkerProcess:
+        return await start_worker(self._hooks(), START_TIMEOUT)
+
+    def _launch(self) -> None:
+        self._starting += 1  # counted now, not when the task first runs: no double starts
+        self._in_background(self._start_worker(), cancel_on_close=True)
+
+    async def _start_worker(self, *, fail: bool = False) -> None:
+        """Start one worker (already counted in ``_starting``) and offer it; a failure is
+        logged, or raised with ``fail``."""
+        changed = self._require_open()
+        counted = True
+        try:
+            try:
+                worker = await self._start()
+            except Exception as error:
+                async with changed:
+                    self._starting -= 1
+                    counted = False
+                    self._start_failures += 1
+                    self._last_start_error = error
+                    changed.notify_all()
+                if fail:
+                    raise
+                log.warning("an engine worker failed to start: %s", error)
+                return
+            async with changed:
+                self._starting -= 1
+                counted = False
+                # Sessions may have ended while it started: no more idle than max_idle.
+                surplus = not self._waiting and len(self._idle) >= self.max_idle
+                if self._closed or surplus:
+                    self._retire(worker)
+                else:
+                    self._offer(worker)
+                changed.notify_all()
+        finally:
+            if counted:
+                self._starting -= 1
+
+    def _offer(self, worker: WorkerProcess) -> None:
+        self._idle.append(worker)
+        worker.watch(self._idle_died)
+
+    def _idle_died(self, worker: WorkerProcess) -> None:
+        """An idle worker's socket turned readable: it died (idle workers never speak)."""
+        worker.unwatch()
+        if worker not in self._idle:
+            return
+        self._idle.remove(worker)
+        worker.healthy = False
+        if worker.stopped:  # stopped on purpose (interpreter exit): nothing to replace
+            return
+        log.warning("idle engine worker %d %s; replacing it", worker.pid, worker.describe_exit())
+        self._retire(worker)
+        self._top_up()
+
+    def _retire(self, worker: WorkerProcess) -> None:
+        self._in_background(asyncio.to_thread(worker.stop))
+
+    def _drop(self, worker: WorkerProcess) -> None:
+        """A busy worker that must not be reused: retire it and let waiters know."""
+        self._busy.discard(worker)
+        worker.healthy = False
+        self._retire(worker)
+        self._in_background(self._notify())
+
+    async def _notify(self) -> None:
         changed = self._changed
+        if changed is not None and not self._closed:
+            async with changed:
+                changed.notify_all()
+            self._top_up()
+
+    async def _calibrate(self) -> None:
+        if self._measure:
+            await measure(self._model, self._start)
+            log.info("engine capacity: %s", self.describe())
+
+    def session_ended(self, outcome: object) -> None:
+        """A handle closed its session: carry its exported state, learn its cost."""
+        if not isinstance(outcome, tuple) or len(outcome) != 3:
+            return
+        state, cpu_seconds, audio_seconds = outcome
+        if isinstance(state, str) and state:
+            self._carried = state
+        self._model.session_ended(float(cpu_seconds), float(audio_seconds))
+
+    async def release(self, worker: WorkerProcess) -> None:
+        """A session's worker is free again: keep it idle, or retire it."""
+        self._busy.discard(worker)
         keep = (
             not self._closed
             and worker.healthy
-            and worker.process.is_alive()
+            and worker.alive
             and len(self._idle) < self.max_idle
+            and len(self._idle) + len(self._busy) + self._starting < self.capacity
         )
-        self._busy.discard(worker)
         if keep:
-            self._idle.append(worker)
+            self._offer(worker)
         else:
             await asyncio.to_thread(worker.stop)
-        if changed is not None and not self._closed:
-            async with changed:
-                changed.notify()
-            self._top_up()
+        await self._notify()

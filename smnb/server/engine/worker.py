@@ -1,10 +1,26 @@
-"""The worker-process side of the engine pool: one recognizer at a time, over a pipe.
+"""The engine worker process: one recognizer at a time, served over a socket to the server.
 
-:func:`worker_main` is the target of every engine worker process started by
-:mod:`smnb.server.engine.pool`. It answers ``open``, ``feed``, ``force_end_of_utterance``,
-``finish``, ``speakers``, ``reconfigure``, ``close`` and ``exit`` commands with
-``("ok", value)`` or ``("error", traceback)``, and never decides when it stops: the
-parent does.
+:mod:`smnb.server.engine.process` starts every worker as ``python -m
+smnb.server.engine.worker FD``: a fresh interpreter that imports smnb and whatever the
+hooks name, and never the user's ``__main__``. So a plain script needs no ``if __name__
+== "__main__":`` guard and its top-level code runs exactly once, on Linux and macOS alike.
+``FD`` is the worker's end of a socket pair; messages are pickled tuples in
+:mod:`multiprocessing.connection` framing.
+
+The conversation: the server sends its import path (``sys.path``, so hooks defined in
+the caller's modules unpickle here), then ``(factory, prewarm, state)``; the worker
+imports the carried state, prewarms and answers ``("ready", pid)``. After that every
+command ``(name, argument)`` gets ``("ok", value)`` or ``("error", traceback)``:
+
+* ``open`` (settings), ``feed`` (int16 bytes), ``force_end_of_utterance``, ``finish``,
+  ``speakers``: the recognizer's own calls;
+* ``close``: ends the session; answers ``(exported state, CPU seconds, audio seconds)``,
+  what the session cost, from which the pool learns the machine's real-time capacity;
+* ``calibrate`` (a 16 kHz mono WAV path): CPU seconds per audio second on that file;
+* ``exit``.
+
+The worker never decides when it stops: the server does (``exit``, then terminate).
+End of file on its socket means the server has gone, and the worker exits too.
 
 The ``default_*`` hooks are what the pool uses unless told otherwise: pocketsphinx
 recognizers, a prewarmed decoder, and the cepstral mean carried from worker to worker.
@@ -16,14 +32,17 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import time
 import traceback
+import wave
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
 
-from smnb.server.recognizer import Recognizer, RecognizerSettings
+from smnb.server.recognizer import SAMPLE_RATE, Recognizer, RecognizerSettings
 
 RecognizerFactory = Callable[[RecognizerSettings], Recognizer]
 Prewarm = Callable[[], None]
@@ -31,6 +50,13 @@ ExportState = Callable[[], "str | None"]
 """Called in a worker after each session: what the next new worker should start from."""
 ImportState = Callable[["str | None"], None]
 """Called in a new worker, before ``prewarm``, with the latest exported state."""
+Hooks = tuple[
+    RecognizerFactory, "Prewarm | None", "tuple[ExportState, ImportState, str | None] | None"
+]
+"""What a worker is started with: ``(factory, prewarm, (export, import, carried state))``."""
+
+CALIBRATION_FEED = SAMPLE_RATE // 10
+"""Samples per feed while calibrating: the 0.1 s a live client typically sends."""
 
 
 def default_factory(settings: RecognizerSettings) -> Recognizer:
@@ -61,59 +87,113 @@ def default_import_state(state: str | None) -> None:
     carry_cmn(state)
 
 
-def worker_main(
-    conn: Connection,
-    factory: RecognizerFactory,
-    prewarm: Prewarm | None,
-    state: tuple[ExportState, ImportState, str | None] | None,
-) -> None:
-    """The worker process: serve one recognizer at a time, forever, over ``conn``."""
-    # Ctrl-C in a terminal reaches the whole process group; the parent decides when a
-    # worker stops (exit command, then terminate), so the worker ignores it.
+class _Worker:
+    """The worker's state: its hooks and the current session's recognizer."""
+
+    def __init__(self, hooks: Hooks) -> None:
+        self.factory, self.prewarm, self.state = hooks
+        self.recognizer: Any = None
+        self.cpu_at_open = 0.0
+        self.samples = 0
+        self.commands: dict[str, Callable[[Any], object]] = {
+            "open": self.open,
+            "feed": self.feed,
+            "force_end_of_utterance": lambda _: self.recognizer.force_end_of_utterance(),
+            "finish": lambda _: self.recognizer.finish(),
+            "speakers": lambda _: self.recognizer.speakers(),
+            "reconfigure": lambda argument: self.recognizer.reconfigure(*argument),
+            "close": self.close,
+            "calibrate": self.calibrate,
+        }
+
+    def start(self) -> None:
+        if self.state is not None:
+            self.state[1](self.state[2])
+        if self.prewarm is not None:
+            self.prewarm()
+
+    def open(self, settings: RecognizerSettings) -> None:
+        self.recognizer = self.factory(settings)
+        self.cpu_at_open, self.samples = time.process_time(), 0
+
+    def feed(self, pcm: bytes) -> object:
+        samples = np.frombuffer(pcm, dtype="<i2")
+        self.samples += len(samples)
+        return self.recognizer.feed(samples)
+
+    def close(self, _: object) -> tuple[str | None, float, float]:
+        close = getattr(self.recognizer, "close", None)
+        self.recognizer = None
+        if close is not None:
+            close()
+        cost = time.process_time() - self.cpu_at_open, self.samples / SAMPLE_RATE
+        if self.prewarm is not None:
+            self.prewarm()
+        return (None if self.state is None else self.state[0]()), *cost
+
+    def calibrate(self, path: str) -> float:
+        """CPU seconds per audio second for a default session on ``path`` (16 kHz mono s16)."""
+        with wave.open(path, "rb") as wav:
+            if (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) != (SAMPLE_RATE, 1, 2):
+                raise ValueError(f"{path}: calibration audio must be 16 kHz mono 16-bit")
+            audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+        settings = RecognizerSettings(max_delay=2.0, max_delay_mode="fixed", enable_partials=True)
+        started = time.process_time()
+        recognizer = self.factory(settings)
+        for i in range(0, len(audio), CALIBRATION_FEED):
+            recognizer.feed(audio[i : i + CALIBRATION_FEED])
+        recognizer.finish()
+        return (time.process_time() - started) / (len(audio) / SAMPLE_RATE)
+
+
+def serve(conn: Connection) -> None:
+    """Answer the server's commands over ``conn`` until told to exit or it goes away."""
+    # The server decides when a worker stops (exit, then terminate): an interrupt meant
+    # for it (the worker runs in a session of its own, so only a stray one) is ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    recognizer: Any = None
-
-    def reply(kind: str, value: object = None) -> None:
-        conn.send((kind, value))
-
     try:
-        if state is not None:
-            state[1](state[2])
-        if prewarm is not None:
-            prewarm()
-        reply("ready", os.getpid())
+        # The server's import path first: the hooks may live in the caller's own modules.
+        server_path: list[str] = conn.recv()
+        sys.path[:] = [*server_path, *(p for p in sys.path if p not in server_path)]
+        try:
+            worker = _Worker(conn.recv())
+            worker.start()
+        except Exception:
+            conn.send(("error", traceback.format_exc()))
+            return
+        conn.send(("ready", os.getpid()))
         while True:
-            try:
-                command, argument = conn.recv()
-            except EOFError:
+            command, argument = conn.recv()
+            if command == "exit":
                 return
+            handler = worker.commands.get(command)
             try:
-                if command == "open":
-                    recognizer = factory(argument)
-                    reply("ok")
-                elif command == "feed":
-                    reply("ok", recognizer.feed(np.frombuffer(argument, dtype="<i2")))
-                elif command == "force_end_of_utterance":
-                    reply("ok", recognizer.force_end_of_utterance())
-                elif command == "finish":
-                    reply("ok", recognizer.finish())
-                elif command == "speakers":
-                    reply("ok", recognizer.speakers())
-                elif command == "reconfigure":
-                    reply("ok", recognizer.reconfigure(*argument))
-                elif command == "close":
-                    close = getattr(recognizer, "close", None)
-                    recognizer = None
-                    if close is not None:
-                        close()
-                    if prewarm is not None:
-                        prewarm()
-                    reply("ok", None if state is None else state[0]())
-                elif command == "exit":
-                    return
-                else:
-                    reply("error", f"unknown command {command!r}")
-            except Exception:  # report it; the parent decides what happens next
-                reply("error", traceback.format_exc())
-    except (BrokenPipeError, EOFError):
-        return
+                if handler is None:
+                    raise ValueError(f"unknown command {command!r}")
+                value = handler(argument)
+            except Exception:  # report it; the server decides what happens next
+                conn.send(("error", traceback.format_exc()))
+            else:
+                conn.send(("ok", value))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the server has gone
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: ``python -m smnb.server.engine.worker FD``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or not args[0].isdigit():
+        sys.exit("usage: python -m smnb.server.engine.worker FD (started by the engine pool)")
+    conn = Connection(int(args[0]))
+    try:
+        serve(conn)
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    # Run the module under its own name, so the hooks pickled as
+    # ``smnb.server.engine.worker.default_*`` resolve to the same module as this code.
+    from smnb.server.engine import worker as _module
+
+    _module.main()

@@ -109,6 +109,16 @@ class ServerSession:
         return self.state in (State.DONE, State.FAILED)
 
     @property
+    def audio_frames(self) -> int:
+        """Audio frames received so far, over all channels."""
+        return sum(channel.frames for channel in self._channels.values())
+
+    @property
+    def stream_ended(self) -> bool:
+        """True once every channel's audio has ended (``EndOfStream``/``EndOfChannel``)."""
+        return bool(self._channels) and all(c.ended for c in self._channels.values())
+
+    @property
     def file_audio(self) -> bool:
         """Whether audio arrives as a container (decoding it may take a while)."""
         return self.plan is not None and self.plan.audio_format.get("type") == "file"
@@ -219,6 +229,10 @@ class ServerSession:
             plan = start.plan_session(msg, path_language=self.path_language)
         except Rejected as exc:
             return self.fail(exc.error_type, exc.reason)
+        try:
+            decoder_for(plan.audio_format)  # a raw rate the decoders refuse, before any audio
+        except UndecodableAudio as exc:
+            return self.fail(ErrorType.INVALID_AUDIO_TYPE, f"Invalid audio type: {exc}")
         self.plan = plan
         self.state = State.OPENING
         cfg = plan.transcription_config

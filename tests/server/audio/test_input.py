@@ -8,55 +8,16 @@ the reference (exact where the path is lossless, by correlation otherwise).
 from __future__ import annotations
 
 import io
-from pathlib import Path
+import struct
 
 import av
 import numpy as np
 import pytest
 import soundfile as sf
-import soxr
 
-from smnb.exceptions import UndecodableAudio
+from smnb.exceptions import UndecodableAudio, UnsupportedAudio
 from smnb.server.audio.input import decoder_for
-
-SAMPLE = Path(__file__).resolve().parents[3] / "smnb" / "samples" / "librivox-ss01-0880.wav"
-REF, _ = sf.read(SAMPLE, dtype="int16")
-
-
-def decode(audio_format: dict[str, object], data: bytes, piece: int = 4096) -> np.ndarray:
-    decoder = decoder_for(audio_format)
-    parts = [decoder.push(data[i : i + piece]) for i in range(0, len(data), piece)]
-    parts.append(decoder.finish())
-    out = np.concatenate(parts)
-    assert out.dtype == np.int16
-    return out
-
-
-def similarity(x: np.ndarray) -> float:
-    """Correlation with the reference, allowing a codec delay of up to 100 ms (AAC primes 64)."""
-    ref = REF.astype(np.float64)
-    best = 0.0
-    for lag in range(0, 1600, 8):
-        y = x[lag : lag + len(ref)].astype(np.float64)
-        n = min(len(y), len(ref))
-        best = max(best, float(np.corrcoef(y[:n], ref[:n])[0, 1]))
-    return best
-
-
-def at_rate(rate: int) -> np.ndarray:
-    """The reference as float32 at ``rate``."""
-    x = REF.astype(np.float32) / 32768
-    return x if rate == 16000 else soxr.resample(x, 16000, rate).astype(np.float32)
-
-
-def encoded(fmt: str, subtype: str | None, *, rate: int = 16000, channels: int = 1) -> bytes:
-    x = at_rate(rate)
-    if channels == 2:
-        x = np.stack([x, x * 0.5], axis=1)
-    buf = io.BytesIO()
-    sf.write(buf, x, rate, format=fmt, **({"subtype": subtype} if subtype else {}))
-    return buf.getvalue()
-
+from tests.support.audio_formats import REF, at_rate, decode, encoded, similarity
 
 # --- raw --------------------------------------------------------------------------------
 
@@ -188,3 +149,24 @@ def test_empty_stream_is_not_an_error() -> None:
     assert len(decoder_for({"type": "file"}).finish()) == 0
     raw = decoder_for({"type": "raw", "encoding": "pcm_s16le", "sample_rate": 44100})
     assert len(raw.finish()) == 0
+
+
+# --- bounds ---------------------------------------------------------------------------
+
+
+def wav_header(rate: int, channels: int = 1) -> bytes:
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * 2 * channels, 2 * channels, 16)
+    return b"RIFF\xff\xff\xff\xffWAVEfmt " + struct.pack("<I", 16) + fmt + b"data\xff\xff\xff\xff"
+
+
+@pytest.mark.parametrize("rate", [1, 1000, 7999, 192_001])
+def test_raw_rates_outside_the_supported_range_are_refused_before_decoding(rate: int) -> None:
+    with pytest.raises(UnsupportedAudio, match=rf"{rate} Hz; supported rates are 8000–192000"):
+        decoder_for({"type": "raw", "encoding": "mulaw", "sample_rate": rate})
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(1, 1), (4000, 1), (16000, 0), (16000, 1000)])
+def test_wav_headers_outside_the_supported_range_are_refused(rate: int, channels: int) -> None:
+    decoder = decoder_for({"type": "file"})
+    with pytest.raises(UnsupportedAudio, match="the WAV header declares"):
+        decoder.push(wav_header(rate, channels) + bytes(3000))

@@ -14,7 +14,10 @@ import pytest
 import soundfile as sf
 
 from smnb.exceptions import UndecodableAudio
+from smnb.server.audio import pcm
 from smnb.server.audio.pcm import EMPTY, Frames, Kind, to_int16
+from tests.support.audio_formats import decode as decode_format
+from tests.support.audio_formats import encoded
 
 RNG = np.random.default_rng(20240609)
 
@@ -139,3 +142,19 @@ def test_unsupported_formats_and_no_channels_are_undecodable() -> None:
         Frames(("int", 8), 1, 16000).push(b"\0" * 16)
     with pytest.raises(UndecodableAudio, match="unsupported sample format float16"):
         Frames(("float", 2), 1, 16000).push(b"\0" * 4)
+
+
+def test_a_big_frame_decodes_in_slices_like_many_small_ones() -> None:
+    clip = np.frombuffer(encoded("RAW", "ULAW", rate=8000), dtype=np.uint8).tobytes()
+    data = clip * (pcm.SLICE_BYTES // len(clip) + 2)  # more than one slice in one frame
+    fmt = {"type": "raw", "encoding": "mulaw", "sample_rate": 8000}
+    big, small = decode_format(fmt, data, len(data)), decode_format(fmt, data, 4096)
+    assert len(big) == len(small) == 2 * len(data)
+    assert np.max(np.abs(big.astype(np.int32) - small)) <= 1
+
+
+def test_float_garbage_decodes_to_finite_samples() -> None:
+    garbage = np.array([np.nan, np.inf, -np.inf, 0.5] * 4000, dtype="<f4").tobytes()
+    out = decode_format({"type": "raw", "encoding": "pcm_f32le", "sample_rate": 16000}, garbage)
+    assert out.dtype == np.int16 and len(out) == 16000
+    assert set(np.unique(out[:4]).tolist()) <= {0, 32767, -32768, 16384}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import math
 import multiprocessing
 import os
 import signal
@@ -16,7 +17,8 @@ import pytest
 import soundfile
 
 from smnb.exceptions import EngineWorkerError
-from smnb.server.engine.pool import STOP_TIMEOUT, EnginePool
+from smnb.server.engine.capacity import UTILISATION, usable_cpus
+from smnb.server.engine.pool import STOP_TIMEOUT, EngineAtCapacity, EnginePool
 from smnb.server.recognizer import RecognizerSettings, Update, Word
 
 # Imported by its full name: worker processes unpickle the factories by that name.
@@ -55,40 +57,6 @@ async def test_cheap_recognizer_round_trip_and_worker_reuse() -> None:
         again = await pool.open(RecognizerSettings())
         assert again.pid == first_pid  # the idle worker was reused
         await again.close()
-
-
-async def test_odd_byte_count_is_rejected_before_reaching_the_worker() -> None:
-    async with EnginePool(factory=engine_helpers.counting, prewarm=None) as pool:
-        handle = await pool.open(RecognizerSettings())
-        with pytest.raises(ValueError, match="even"):
-            await handle.feed(b"\x00\x01\x02")
-        assert (await handle.feed(pcm(0.5))).processed_until == 0.5
-        await handle.close()
-
-
-async def test_a_killed_worker_raises_a_clear_error_not_a_hang() -> None:
-    async with EnginePool(factory=engine_helpers.counting, prewarm=None) as pool:
-        handle = await pool.open(RecognizerSettings())
-        assert handle.pid is not None
-        os.kill(handle.pid, signal.SIGKILL)
-        with pytest.raises(EngineWorkerError, match=r"killed by signal 9 during feed"):
-            await asyncio.wait_for(handle.feed(pcm(0.1)), 5)
-        with pytest.raises(EngineWorkerError):
-            await asyncio.wait_for(handle.finish(), 5)
-        await handle.close()  # cleans up without raising
-        fresh = await pool.open(RecognizerSettings())  # the pool carries on
-        assert (await fresh.feed(pcm(1.0))).processed_until == 1.0
-        await fresh.close()
-
-
-async def test_a_failing_recognizer_surfaces_its_traceback() -> None:
-    async with EnginePool(factory=engine_helpers.failing, prewarm=None) as pool:
-        handle = await pool.open(RecognizerSettings())
-        pid = handle.pid
-        with pytest.raises(EngineWorkerError, match="ValueError: cannot decode 1600 samples"):
-            await handle.feed(pcm(0.1))
-        await handle.close()
-        assert pid not in pool.worker_pids  # a worker whose recognizer failed is retired
 
 
 async def test_no_orphan_processes_after_exit() -> None:
@@ -182,3 +150,71 @@ async def test_real_time_finals_arrive_within_max_delay_of_the_spoken_word() -> 
         await handle.close()
     assert len(latencies) > 10
     assert max(latencies) <= max_delay + slack, sorted(latencies)[-5:]
+
+
+async def test_the_cap_holds_when_many_sessions_open_at_once() -> None:
+    async with EnginePool(
+        factory=engine_helpers.counting, prewarm=None, capacity=3, queue_timeout=0
+    ) as pool:
+        results = await asyncio.gather(
+            *(pool.open(RecognizerSettings()) for _ in range(8)), return_exceptions=True
+        )
+        handles = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, BaseException)]
+        assert len(handles) == 3 and len(refused) == 5
+        assert all(isinstance(r, EngineAtCapacity) for r in refused)
+        assert "at capacity: 3 of 3" in str(refused[0])
+        await asyncio.sleep(0.5)  # give any stray top-up the chance to show itself
+        assert len(pool.worker_pids) == 3
+        for handle in handles:
+            await handle.close()
+        assert len(pool.worker_pids) <= 3
+
+
+async def test_at_capacity_open_refuses_at_once_or_after_queue_timeout() -> None:
+    async with EnginePool(
+        factory=engine_helpers.counting, prewarm=None, capacity=1, queue_timeout=0.3
+    ) as pool:
+        first = await pool.open(RecognizerSettings())
+        started = time.monotonic()
+        with pytest.raises(EngineAtCapacity, match="capacity"):
+            await pool.open(RecognizerSettings())
+        assert 0.25 < time.monotonic() - started < 2
+        pool.queue_timeout = 0
+        started = time.monotonic()
+        with pytest.raises(EngineAtCapacity):
+            await pool.open(RecognizerSettings())
+        assert time.monotonic() - started < 0.1
+        await first.close()
+
+
+async def test_a_dead_idle_worker_is_replaced_and_costs_no_session() -> None:
+    async with EnginePool(factory=engine_helpers.counting, prewarm=None, idle_workers=1) as pool:
+        (spare,) = pool.worker_pids
+        os.kill(spare, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while (spare in pool.worker_pids or not pool.worker_pids) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert pool.worker_pids and spare not in pool.worker_pids  # reaped and replaced
+        assert not alive(spare)
+        # A spare dying between being picked and opening: open takes another one.
+        (spare,) = pool.worker_pids
+        os.kill(spare, signal.SIGKILL)
+        handle = await asyncio.wait_for(pool.open(RecognizerSettings()), 20)
+        assert handle.pid != spare
+        assert (await handle.feed(pcm(1.0))).processed_until == 1.0
+        await handle.close()
+
+
+async def test_measured_capacity_comes_from_the_recognizers_cpu_cost() -> None:
+    async with EnginePool(
+        factory=engine_helpers.burning, prewarm=None, capacity="measure", idle_workers=0
+    ) as pool:
+        cost = pool.cpu_per_audio_second
+        assert cost == pytest.approx(engine_helpers.BURN_CPU_PER_AUDIO_SECOND, rel=0.5)
+        assert pool.capacity == max(1, math.floor(usable_cpus() * UTILISATION / cost))
+        assert "measured" in pool.describe()
+        handle = await pool.open(RecognizerSettings())
+        await handle.feed(pcm(3.0))
+        await handle.close()  # the session's own cost is folded in
+        assert pool.cpu_per_audio_second == pytest.approx(cost, rel=0.5)
