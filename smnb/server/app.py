@@ -10,7 +10,8 @@ one is decoded is the backpressure a client sending faster than real time meets.
 Handshake rules (what official clients need, rt-protocol §7):
 
 * paths ``/v2``, ``/v2/`` and ``/v2/<lang>`` (the legacy client appends the
-  language); anything else gets HTTP 404;
+  language); anything else gets HTTP 404, and a plain HTTP request (no WebSocket upgrade)
+  gets 400, as the API reference lists for a malformed handshake;
 * with ``api_key``: ``Authorization: Bearer KEY`` or ``?jwt=KEY``, else HTTP 401;
   without it any credential, or none, is accepted;
 * ``sm-*`` query parameters identify the client and are logged; credentials
@@ -221,6 +222,8 @@ class _Server:
         url = urlsplit(request.path)
         if _PATH.match(url.path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not Found: use /v2\n")
+        if "websocket" not in request.headers.get("Upgrade", "").lower():  # docs: malformed → 400
+            return connection.respond(HTTPStatus.BAD_REQUEST, "Bad Request: RT v2 is a WebSocket\n")
         query = dict(parse_qsl(url.query))
         client = {k: v for k, v in query.items() if k.startswith("sm-")}
         if client:
