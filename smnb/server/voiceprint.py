@@ -69,7 +69,7 @@ def decode(identifier: str) -> Voiceprint:
         raise ValueError("it was not issued by this server's engine")
     text = identifier[len(PREFIX) :]
     try:
-        packed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        packed = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ValueError("it is not valid base64") from exc
     body, crc = packed[:-4], packed[-4:]
