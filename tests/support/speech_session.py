@@ -32,6 +32,7 @@ from smnb.server.protocol.actions import (
     Send,
 )
 from smnb.server.protocol.session import ServerSession
+from tests.support import server_messages
 from tests.support.engine_audio import clip
 
 RAW16 = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
@@ -80,6 +81,7 @@ def run(
         while queue:
             action = queue.popleft()
             if isinstance(action, Send):
+                server_messages.record(action.message)
                 sent.append(json.loads(json.dumps(action.message)))
             elif isinstance(action, Close):
                 return

@@ -32,6 +32,7 @@ from smnb.server.protocol.actions import (
 )
 from smnb.server.protocol.session import ServerSession, State
 from smnb.server.protocol.transcript import EOU_PENDING_GRACE, PARTIAL_INTERVAL
+from tests.support import server_messages
 from tests.support.server_fakes import ToneRecognizer, s16, speech
 
 SERVER_TYPES = {t.value for t in ServerMessage}
@@ -59,6 +60,7 @@ class Driver:
             if isinstance(action, Send):
                 assert action.message["message"] in SERVER_TYPES  # legacy clients crash otherwise
                 json.dumps(action.message)  # must be serialisable
+                server_messages.record(action.message)  # and valid (tests/conftest.py)
                 self.sent.append(action.message)
             elif isinstance(action, Close):
                 assert self.closed is None
