@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from tests.support.rt_schema import problems
+from tests.support.rt_schema import problems, validators
 
 _lock = threading.Lock()
 checked: Counter[str] = Counter()
@@ -41,6 +41,7 @@ def install() -> Callable[[], None]:
     """Validate what the real server sends; returns the function that undoes it."""
     from smnb.server import app
 
+    validators()  # build them now, not inside a server's event loop
     original = app.encode
 
     def encode(message: dict[str, Any]) -> str:

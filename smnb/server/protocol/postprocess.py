@@ -14,12 +14,8 @@ builds, in this order:
    of at least :func:`comma_gap` (s) between two words of a final; below 0.5 a sentence must
    hold :func:`min_sentence_words` (s) words before it may end, shorter ones run on. The
    engine only ever hears pauses, so ``?`` and ``!`` never appear.
-3. **Replacements** (``transcript_filtering_config.replacements``, docs: word replacement):
-   plain rules first (case-sensitive, whole words; a ``from`` of several words matches
-   consecutive words of one message and makes one result of them), then ``/regex/flags``
-   rules (ECMAScript syntax as far as Python's ``re`` shares it; ``$1``, ``$&``, ``$<name>``
-   in ``to``) in order, each replacing all its matches in the word. The first rule that
-   matches a word is the only one applied to it. An empty result removes the word.
+3. **Replacements** (``transcript_filtering_config.replacements``): the docs' rules, see
+   :mod:`~smnb.server.protocol.replacements`.
 4. **Volume** (``audio_filtering_config``): each word gets ``volume``, the level of its
    audio (:class:`~smnb.server.audio.volume.VolumeGate`).
 
