@@ -13,7 +13,9 @@ import base64
 import contextlib
 import io
 import json
+import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,7 @@ from smnb.server.voiceprint import Voiceprint
 from tests.support.rt_schema import SERVER_MESSAGES, problems
 
 from .conftest import SAMPLES
+from .test_legacy_cli import legacy_cli, run_cli  # noqa: F401 (legacy_cli is a fixture)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -195,3 +198,45 @@ def test_the_validator_can_fail() -> None:
     empty = {"label": "S1", "speaker_identifiers": []}
     assert problems({"message": "SpeakersResult", "speakers": [empty]})
     assert problems({"message": "Translation"})
+
+
+async def test_the_official_client_takes_the_warnings_and_the_options(server_url: str) -> None:
+    from speechmatics.rt import AsyncClient, TranscriptionConfig, TranslationConfig
+
+    from .test_rt_client import Collector
+
+    config = TranscriptionConfig(
+        max_delay=2.0, domain="finance", enable_entities=True, language_hints=["en"],
+        punctuation_overrides={"permitted_marks": [","]},
+        transcript_filtering_config={"replacements": [{"from": "/^(?:mister|mr)$/i", "to": "Mr"}]},
+    )  # fmt: skip
+    async with AsyncClient(url=server_url) as client:
+        seen = Collector(client)
+        with open(SAMPLES / "librivox-ss01-0870.wav", "rb") as audio:
+            await client.transcribe(
+                audio,
+                transcription_config=config,
+                translation_config=TranslationConfig(target_languages=["de"]),
+            )
+    assert seen.end.is_set() and not seen.by_type["Error"]
+    reasons = " ".join(w["reason"] for w in seen.by_type["Warning"])
+    for option in ("domain", "enable_entities", "language_hints", "translation"):
+        assert option in reasons
+    assert seen.finals() and not re.search(r"[.?!]", seen.finals())
+
+
+def test_the_legacy_cli_takes_the_warnings_and_the_options(
+    server_url: str,
+    tmp_path: Path,
+    legacy_cli: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    proc = run_cli(
+        legacy_cli, server_url, tmp_path,
+        "--replacement-words", "/e/:E", "--domain", "finance", "--enable-entities",
+        "--punctuation-permitted-marks", ",",
+        str(SAMPLES / "librivox-ss01-0930.wav"),
+    )  # fmt: skip
+    # (With --translation-langs it would print translations only: none arrive, as warned.)
+    assert "domain" in proc.stderr and "enable_entities" in proc.stderr  # logged warnings
+    assert "E" in proc.stdout and "e" not in proc.stdout  # the regex rule, on every word
+    assert proc.stdout.strip() and not re.search(r"[.?!]", proc.stdout)
