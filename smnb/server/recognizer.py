@@ -47,6 +47,10 @@ class RecognizerSettings:
     speaker_diarization: bool = False
     max_speakers: int | None = None
     speaker_sensitivity: float = 0.5
+    prefer_current_speaker: bool = False
+    known_speakers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Enrolled speakers: ``(label, identifiers)`` pairs from ``speaker_diarization_config
+    .speakers``, identifiers already checked by :func:`smnb.server.voiceprint.decode`."""
     additional_vocab: tuple[str | VocabEntry, ...] = ()
     """Plain strings or :class:`VocabEntry` items (to carry ``sounds_like``)."""
 

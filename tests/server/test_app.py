@@ -105,6 +105,17 @@ async def test_other_paths_are_404(url: str, path: str) -> None:
     assert info.value.response.status_code == 404
 
 
+async def test_a_plain_http_request_is_a_bad_request(url: str) -> None:
+    # docs (API reference, handshake responses): a malformed handshake gets 400.
+    host, port = url.removeprefix("ws://").removesuffix("/v2").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"GET /v2 HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    status = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status.split()[1] == b"400", status
+
+
 async def test_without_api_key_any_credential_is_accepted(url: str) -> None:
     for headers in ({}, {"Authorization": "Bearer None"}, {"Authorization": "Bearer whatever"}):
         async with connect(url, additional_headers=headers) as ws:

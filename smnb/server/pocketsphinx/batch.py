@@ -12,6 +12,7 @@ Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from os import PathLike
 from typing import Any
@@ -59,14 +60,7 @@ def recognize(
     """
     samples = as_int16(audio) if isinstance(audio, np.ndarray) else load_audio(audio)
     if settings.max_delay != math.inf:
-        settings = RecognizerSettings(
-            max_delay=math.inf,
-            max_delay_mode="fixed",
-            speaker_diarization=settings.speaker_diarization,
-            max_speakers=settings.max_speakers,
-            speaker_sensitivity=settings.speaker_sensitivity,
-            additional_vocab=settings.additional_vocab,
-        )
+        settings = dataclasses.replace(settings, max_delay=math.inf, max_delay_mode="fixed")
     recognizer = PocketsphinxRecognizer(settings, decoder=decoder)
     try:
         words = list(recognizer.feed(samples).finals)

@@ -120,9 +120,7 @@ class PocketsphinxRecognizer:
         """``additional_vocab`` entries that could not be pronounced and were not added."""
         self._add_vocabulary()
         self._diarizer = (
-            OnlineDiarizer(settings.max_speakers, settings.speaker_sensitivity)
-            if settings.speaker_diarization
-            else None
+            OnlineDiarizer.for_settings(settings) if settings.speaker_diarization else None
         )
         self._leftover = b""  # input bytes short of a whole frame
         self._in_unit = False

@@ -8,6 +8,7 @@ into transcript messages. :mod:`~smnb.server.protocol.inline` runs a whole sessi
 synchronously on a recognizer, no sockets (benchmarks, tests).
 
 May import: the standard library, :mod:`smnb.protocol`, :mod:`smnb.exceptions`,
-:mod:`smnb.server.recognizer` and :mod:`smnb.server.audio`. Must not import: asyncio,
-websockets, pocketsphinx, pandas, anything from ``smnb.session``.
+:mod:`smnb.server.recognizer`, :mod:`smnb.server.voiceprint` (to check speaker identifiers)
+and :mod:`smnb.server.audio`. Must not import: asyncio, websockets, pocketsphinx, pandas,
+anything from ``smnb.session``.
 """

@@ -31,6 +31,7 @@ from smnb.exceptions import ProtocolError, Rejected, UndecodableAudio
 from smnb.protocol import messages as m
 from smnb.protocol.messages import ClientMessage, ErrorType, Message, ServerMessage
 from smnb.server.audio.input import AudioDecoder, decoder_for
+from smnb.server.audio.volume import VolumeGate
 from smnb.server.protocol import start
 from smnb.server.protocol.actions import (
     Action,
@@ -44,6 +45,7 @@ from smnb.server.protocol.actions import (
     Reconfigure,
     Send,
 )
+from smnb.server.protocol.postprocess import TranscriptPostprocessor
 from smnb.server.protocol.start import SessionPlan
 from smnb.server.protocol.transcript import PARTIAL_INTERVAL, TranscriptWriter
 from smnb.server.recognizer import SAMPLE_RATE, Samples, Update
@@ -66,6 +68,8 @@ class _Channel:
     label: str | None
     decoder: AudioDecoder
     writer: TranscriptWriter
+    gate: VolumeGate
+    post: TranscriptPostprocessor
     frames: int = 0  # audio frames received: the next ack's seq_no
     fed: int = 0  # samples handed to the recognizer
     ended: bool = False  # EndOfChannel / EndOfStream received
@@ -100,6 +104,7 @@ class ServerSession:
         self._quota = quota
         self._channels: dict[str | None, _Channel] = {}
         self._speakers_at_end = False
+        self._quality_sent = False
 
     # --- queries --------------------------------------------------------------
 
@@ -181,7 +186,7 @@ class ServerSession:
         if isinstance(command, OpenChannels):
             return self._started()
         if isinstance(command, QuerySpeakers):
-            out: list[Action] = [Send(_speakers_result(result))]
+            out: list[Action] = [Send(start.speakers_result(result))]
             return out + self._end_of_transcript() if command.final else out
         if isinstance(command, Reconfigure):
             return []
@@ -189,18 +194,20 @@ class ServerSession:
         writer = channel.writer
         if isinstance(command, Feed):
             sends = [command.ack] if command.ack is not None else []
-            out = [Send(msg) for msg in (*sends, *writer.update(result))]
+            out = [Send(msg) for msg in (*sends, *channel.post.process(writer.update(result)))]
             if writer.eou_due():
                 if writer.pending_words:  # commit them first, then the final and the EOU
                     out.append(ForceEnd(channel.label, forced=False))
                 else:  # all committed already: nothing to ask the recognizer
                     idle = Update(processed_until=writer.processed)
-                    out += [Send(msg) for msg in writer.end_of_utterance(idle, forced=False)]
+                    ended = writer.end_of_utterance(idle, forced=False)
+                    out += [Send(msg) for msg in channel.post.process(ended)]
             return out
         if isinstance(command, ForceEnd):
-            return [Send(msg) for msg in writer.end_of_utterance(result, forced=command.forced)]
+            ended = writer.end_of_utterance(result, forced=command.forced)
+            return [Send(msg) for msg in channel.post.process(ended)]
         channel.finished = True
-        out = [Send(msg) for msg in writer.finish(result)]
+        out = [Send(msg) for msg in channel.post.process(writer.finish(result))]
         if all(c.finished for c in self._channels.values()):
             out += self._finale()
         return out
@@ -217,7 +224,7 @@ class ServerSession:
         self.error = (str(error_type), reason)
         return [
             Send(start.error(error_type, reason)),
-            Close(m.close_code_for(error_type), str(error_type)),
+            Close(*start.close_for(error_type)),
         ]
 
     # --- start ------------------------------------------------------------------
@@ -245,21 +252,35 @@ class ServerSession:
                 speakers=plan.speakers,
                 settle_delay=plan.settings.max_delay,
             )
-            self._channels[label] = _Channel(label, decoder_for(plan.audio_format), writer)
+            gate = VolumeGate(plan.volume_threshold)
+            post = TranscriptPostprocessor(plan.postprocess, gate.volume_between)
+            decoder = decoder_for(plan.audio_format)
+            self._channels[label] = _Channel(label, decoder, writer, gate, post)
         self._speakers_at_end = plan.get_speakers_at_end
-        return [OpenChannels(tuple(self._channels), plan.settings)]
+        notices = [Send(w) for w in plan.notices]  # the service sends them this early
+        return [*notices, OpenChannels(tuple(self._channels), plan.settings)]
 
     def _started(self) -> list[Action]:
         assert self.plan is not None
         self.state = State.RUNNING
-        rate = self.plan.audio_format.get("sample_rate")
         return [
             Send(start.recognition_started(
                 self.session_id, self.plan.transcription_config["language"], self.plan.channels
             )),
-            Send(start.recognition_quality(rate if isinstance(rate, int) else None)),
+            *self._quality(),
             *(Send(w) for w in self.plan.warnings),
         ]  # fmt: skip
+
+    def _quality(self, *, at_end: bool = False) -> list[Action]:
+        """``Info recognition_quality`` once the input's sample rate is known: at once for
+        raw audio, once a file's header is decoded (or at its end if it never is)."""
+        if self._quality_sent:
+            return []
+        rates = [c.decoder.input_rate for c in self._channels.values() if c.decoder.input_rate]
+        if not rates and not at_end:
+            return []
+        self._quality_sent = True
+        return [Send(start.recognition_quality(rates[0] if rates else None))]
 
     # --- audio ----------------------------------------------------------------
 
@@ -274,12 +295,13 @@ class ServerSession:
         ack: Message = {"message": ack_type.value, "seq_no": channel.frames}
         if channel.label is not None:
             ack["channel"] = channel.label
-        feeds = self._feeds(channel, channel.decoder.push(data))
+        feeds = self._feeds(channel, channel.gate.push(channel.decoder.push(data)))
+        quality = self._quality() if self.state is State.RUNNING else []
         if not feeds:
-            return [Send(ack)]
+            return [*quality, Send(ack)]
         last = feeds[-1]
         feeds[-1] = Feed(last.channel, last.samples, ack=ack)
-        return list(feeds)
+        return [*quality, *feeds]
 
     def _feeds(self, channel: _Channel, samples: Samples) -> list[Feed]:
         """Cut decoded audio into recognizer pieces that never cross a partial-cadence
@@ -334,7 +356,9 @@ class ServerSession:
         if channel.ended:
             return []
         channel.ended = True
-        return [*self._feeds(channel, channel.decoder.finish()), Finish(channel.label)]
+        tail = channel.gate.finish(channel.decoder.finish())
+        quality = self._quality(at_end=True) if self.state is State.RUNNING else []
+        return [*quality, *self._feeds(channel, tail), Finish(channel.label)]
 
     def _finale(self) -> list[Action]:
         if self._speakers_at_end:
@@ -379,6 +403,8 @@ class ServerSession:
                 out.append(Reconfigure(channel.label, *new_delay))
             if "enable_partials" in changes:
                 channel.writer.partials = bool(changes["enable_partials"])
+            if "audio_filtering_config" in changes:
+                channel.gate.threshold = start.volume_threshold(changes)
             conversation = changes.get("conversation_config")
             if conversation is not None:
                 trigger = conversation.get("end_of_utterance_silence_trigger", 0.0)
@@ -390,14 +416,3 @@ class ServerSession:
             self._speakers_at_end = True
             return []
         return [QuerySpeakers(final=False)]
-
-
-def _speakers_result(speakers: dict[str, list[str]]) -> Message:
-    return {
-        "message": ServerMessage.SPEAKERS_RESULT.value,
-        "speakers": [
-            {"label": label, "speaker_identifiers": list(ids)}
-            for label, ids in sorted(speakers.items())
-            if ids
-        ],
-    }

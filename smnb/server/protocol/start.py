@@ -12,13 +12,16 @@ Stdlib only, plus the recognizer's settings type. No asyncio, no websockets.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from smnb._version import __version__
 from smnb.exceptions import ConfigError, Rejected
 from smnb.protocol.config import validate_audio_format, validate_transcription_config
-from smnb.protocol.messages import ErrorType, Message, ServerMessage
+from smnb.protocol.messages import ErrorType, Message, ServerMessage, close_code_for
+from smnb.server import voiceprint
+from smnb.server.protocol import options
+from smnb.server.protocol.postprocess import PostprocessConfig
 from smnb.server.recognizer import MaxDelayMode, RecognizerSettings, VocabEntry
 
 LANGUAGES = {"en": "English"}
@@ -28,6 +31,22 @@ MAX_CHANNELS = 4
 """Channels per multichannel session (the SaaS allows 2; each one is a recognizer)."""
 
 ORCHESTRATOR_VERSION = f"smnb-{__version__}+pocketsphinx"
+
+MAX_SPEAKER_IDENTIFIERS = 50
+"""Identifiers across all enrolled speakers (docs: speaker identification)."""
+
+CLOSE_REASONS = {
+    1003: "protocol_error",
+    1008: "policy_violation",
+    1011: "internal_error",
+    4001: "not_authorised",
+    4003: "not_allowed",
+    4004: "invalid_model",
+    4005: "quota_exceeded",
+    4006: "timelimit_exceeded",
+    4013: "job_error",
+}
+"""The close payload for each close code (docs: API reference, WebSocket errors)."""
 
 _CHANNEL_MODES = ("channel", "channel_and_speaker")
 _SPEAKER_MODES = ("speaker", "channel_and_speaker")
@@ -49,6 +68,11 @@ class SessionPlan:
     get_speakers_at_end: bool
     warnings: tuple[Message, ...]
     """``Warning`` messages to send after ``RecognitionStarted``."""
+    notices: tuple[Message, ...] = ()
+    """``Warning`` messages to send before it (config accepted but not honoured)."""
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
+    volume_threshold: float | None = None
+    """``audio_filtering_config.volume_threshold`` (0 with an empty object); None without it."""
 
 
 def plan_session(message: Mapping[str, Any], *, path_language: str | None = None) -> SessionPlan:
@@ -57,6 +81,7 @@ def plan_session(message: Mapping[str, Any], *, path_language: str | None = None
     Raises:
         Rejected: with ``invalid_audio_type``, ``invalid_language`` or ``invalid_config``.
     """
+    message, notices = options.screen(message)
     raw_format = message.get("audio_format", {"type": "file"})  # JS and Melia may omit it
     if not isinstance(raw_format, Mapping):
         raise Rejected(ErrorType.INVALID_AUDIO_TYPE, "audio_format must be an object")
@@ -73,10 +98,56 @@ def plan_session(message: Mapping[str, Any], *, path_language: str | None = None
         config = validate_transcription_config(raw_config)
     except ConfigError as exc:
         raise Rejected(ErrorType.INVALID_CONFIG, str(exc)) from exc
+    channels = _channels(config)
 
     diarization = config.get("diarization", "none")
+    speaker_cfg = config.get("speaker_diarization_config") or {}
+    speakers = diarization in _SPEAKER_MODES
+    known, speaker_warnings = _known_speakers(speaker_cfg) if speakers else ((), [])
+    max_delay, max_delay_mode = commit_delay(config)
+    settings = RecognizerSettings(
+        max_delay=max_delay,
+        max_delay_mode=max_delay_mode,
+        enable_partials=bool(config.get("enable_partials", False)),
+        speaker_diarization=speakers,
+        max_speakers=speaker_cfg.get("max_speakers"),
+        speaker_sensitivity=float(speaker_cfg.get("speaker_sensitivity", 0.5)),
+        prefer_current_speaker=bool(speaker_cfg.get("prefer_current_speaker", False)),
+        known_speakers=known,
+        additional_vocab=tuple(_vocab(entry) for entry in config.get("additional_vocab", ())),
+    )
+    try:
+        postprocess = PostprocessConfig.from_config(config)
+    except ValueError as exc:
+        raise Rejected(ErrorType.INVALID_CONFIG, f"transcript_filtering_config.{exc}") from exc
+    conversation = config.get("conversation_config") or {}
+    return SessionPlan(
+        transcription_config=config,
+        audio_format=audio_format,
+        settings=settings,
+        channels=channels,
+        enable_partials=settings.enable_partials,
+        eou_trigger=float(conversation.get("end_of_utterance_silence_trigger", 0.0)),
+        speakers=speakers,
+        get_speakers_at_end=bool(speaker_cfg.get("get_speakers", False)),
+        warnings=_check_extras(message, config["language"]),
+        notices=(*notices, *options.notices(config, message), *speaker_warnings),
+        postprocess=postprocess,
+        volume_threshold=volume_threshold(config),
+    )
+
+
+def volume_threshold(config: Mapping[str, Any]) -> float | None:
+    """The gate level a (validated) config asks for: None without ``audio_filtering_config``."""
+    filtering = config.get("audio_filtering_config")
+    if filtering is None:
+        return None
+    return float(filtering.get("volume_threshold", 0.0))
+
+
+def _channels(config: Mapping[str, Any]) -> tuple[str, ...] | None:
+    diarization = config.get("diarization", "none")
     labels = config.get("channel_diarization_labels")
-    channels: tuple[str, ...] | None = None
     if diarization in _CHANNEL_MODES:
         if not labels:
             raise Rejected(
@@ -88,38 +159,56 @@ def plan_session(message: Mapping[str, Any], *, path_language: str | None = None
                 ErrorType.INVALID_CONFIG,
                 f"{len(labels)} channels requested; this server allows {MAX_CHANNELS}",
             )
-        channels = tuple(labels)
-    elif labels:
+        return tuple(labels)
+    if labels:
         raise Rejected(
             ErrorType.INVALID_CONFIG,
             "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'",
         )
+    return None
 
-    warnings = _check_extras(message)
-    speaker_cfg = config.get("speaker_diarization_config") or {}
-    speakers = diarization in _SPEAKER_MODES
-    max_delay, max_delay_mode = commit_delay(config)
-    settings = RecognizerSettings(
-        max_delay=max_delay,
-        max_delay_mode=max_delay_mode,
-        enable_partials=bool(config.get("enable_partials", False)),
-        speaker_diarization=speakers,
-        max_speakers=speaker_cfg.get("max_speakers"),
-        speaker_sensitivity=float(speaker_cfg.get("speaker_sensitivity", 0.5)),
-        additional_vocab=tuple(_vocab(entry) for entry in config.get("additional_vocab", ())),
-    )
-    conversation = config.get("conversation_config") or {}
-    return SessionPlan(
-        transcription_config=config,
-        audio_format=audio_format,
-        settings=settings,
-        channels=channels,
-        enable_partials=settings.enable_partials,
-        eou_trigger=float(conversation.get("end_of_utterance_silence_trigger", 0.0)),
-        speakers=speakers,
-        get_speakers_at_end=bool(speaker_cfg.get("get_speakers", False)),
-        warnings=warnings,
-    )
+
+def _known_speakers(
+    speaker_cfg: Mapping[str, Any],
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[Message]]:
+    """Enrolled speakers whose identifiers this engine issued; ``Warning speaker_id`` for the
+    rest (as the service ignores other models' identifiers with a warning)."""
+    where = "speaker_diarization_config.speakers"
+    known: dict[str, list[str]] = {}
+    warnings: list[Message] = []
+    total = 0
+    for i, item in enumerate(speaker_cfg.get("speakers") or ()):
+        label, identifiers = item["label"], item.get("speaker_identifiers")
+        if (
+            not isinstance(identifiers, list)
+            or not identifiers
+            or not all(isinstance(x, str) for x in identifiers)
+            or len(set(identifiers)) != len(identifiers)
+        ):
+            raise Rejected(
+                ErrorType.INVALID_CONFIG,
+                f"{where}[{i}].speaker_identifiers must be a non-empty list of unique strings",
+            )
+        total += len(identifiers)
+        for n, identifier in enumerate(identifiers):
+            try:
+                if voiceprint.decode(identifier).frames == 0:
+                    raise ValueError("it holds no speech")
+            except ValueError as exc:
+                warnings.append(
+                    warning(
+                        "speaker_id",
+                        f"{where}[{i}] ({label!r}): identifier {n + 1} is ignored: {exc}",
+                    )
+                )
+                continue
+            known.setdefault(label, []).append(identifier)
+    if total > MAX_SPEAKER_IDENTIFIERS:
+        raise Rejected(
+            ErrorType.INVALID_CONFIG,
+            f"{where} holds {total} identifiers; at most {MAX_SPEAKER_IDENTIFIERS} are allowed",
+        )
+    return tuple((label, tuple(ids)) for label, ids in known.items()), warnings
 
 
 def commit_delay(config: Mapping[str, Any]) -> tuple[float, MaxDelayMode]:
@@ -170,8 +259,9 @@ def _check_language(language: Any, path_language: str | None) -> None:
         )
 
 
-def _check_extras(message: Mapping[str, Any]) -> tuple[Message, ...]:
-    warnings: list[Message] = []
+def _check_extras(message: Mapping[str, Any], language: str) -> tuple[Message, ...]:
+    """Translation (the spec's warnings) and audio events (checked; warned in options)."""
+    warnings: tuple[Message, ...] = ()
     translation = message.get("translation_config")
     if translation is not None:
         targets = translation.get("target_languages") if isinstance(translation, Mapping) else None
@@ -181,16 +271,17 @@ def _check_extras(message: Mapping[str, Any]) -> tuple[Message, ...]:
             )
         if len(targets) > 5:
             raise Rejected(ErrorType.INVALID_CONFIG, "at most 5 translation target languages")
-        warnings.append(
-            warning(
-                "empty_translation_target_list",
-                "the local server does not translate; translation is disabled",
-            )
-        )
+        warnings = options.translation_warnings(language, targets)
     events = message.get("audio_events_config")
-    if events is not None and not isinstance(events, Mapping):
-        raise Rejected(ErrorType.INVALID_CONFIG, "audio_events_config must be an object")
-    return tuple(warnings)
+    if events is not None:
+        types = events.get("types") if isinstance(events, Mapping) else None
+        if not isinstance(events, Mapping) or not (
+            types is None or (isinstance(types, list) and all(isinstance(t, str) for t in types))
+        ):
+            raise Rejected(
+                ErrorType.INVALID_CONFIG, "audio_events_config must be an object with types[]"
+            )
+    return warnings
 
 
 def _vocab(entry: Any) -> str | VocabEntry:
@@ -250,9 +341,27 @@ def session_usage(usage: int, quota: int | None) -> Message:
 
 def warning(kind: str, reason: str, **extra: Any) -> Message:
     """A ``Warning`` message."""
-    return {"message": ServerMessage.WARNING.value, "type": kind, "reason": reason, **extra}
+    return options.warning(kind, reason, **extra)
+
+
+def close_for(error_type: str) -> tuple[int, str]:
+    """The close code and payload that follow an ``Error`` of ``error_type`` (as documented)."""
+    code = close_code_for(error_type)
+    return code, CLOSE_REASONS.get(code, str(error_type))
 
 
 def error(kind: str, reason: str) -> Message:
     """An ``Error`` message."""
     return {"message": ServerMessage.ERROR.value, "type": kind, "reason": reason}
+
+
+def speakers_result(speakers: Mapping[str, list[str]]) -> Message:
+    """``SpeakersResult`` for the recognizers' label → identifiers (labels without any left out)."""
+    return {
+        "message": ServerMessage.SPEAKERS_RESULT.value,
+        "speakers": [
+            {"label": label, "speaker_identifiers": list(ids)}
+            for label, ids in sorted(speakers.items())
+            if ids
+        ],
+    }

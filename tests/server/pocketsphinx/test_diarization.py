@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
+from collections import Counter
 from functools import cache
 
 import numpy as np
@@ -12,7 +14,8 @@ import pytest
 from smnb.server.pocketsphinx.decoder import new_decoder
 from smnb.server.pocketsphinx.diarization import OnlineDiarizer
 from smnb.server.recognizer import Word
-from tests.support.engine_audio import SAMPLES, Stream, clip, fixed, stream
+from tests.support import speech_session as speech
+from tests.support.engine_audio import CLIPS, SAMPLES, Stream, clip, fixed, stream
 
 Turn = tuple[float, float, str]
 
@@ -107,3 +110,101 @@ def test_higher_sensitivity_never_finds_fewer_speakers() -> None:
     counts = [len(labels_along(audio, OnlineDiarizer(sensitivity=s))) for s in (0.0, 0.5, 1.0)]
     assert counts == sorted(counts)
     assert OnlineDiarizer(sensitivity=1.0).t_cepstral < OnlineDiarizer(sensitivity=0.0).t_cepstral
+
+
+def _stream_of(prefix: str) -> np.ndarray:
+    """One reader's bundled clips in a row, 0.5 s apart."""
+    gap = np.zeros(8000, dtype=np.int16)
+    return np.concatenate([np.concatenate([clip(n), gap]) for n in CLIPS if n.startswith(prefix)])
+
+
+def test_sensitivity_max_speakers_and_prefer_current_speaker_change_the_labels() -> None:
+    # One reader alone (the woman's four clips): every extra label is a false speaker.
+    audio = _stream_of("librispeech")
+
+    def count(**options: object) -> int:
+        return len(labels_along(audio, OnlineDiarizer(**options)))  # type: ignore[arg-type]
+
+    assert count(sensitivity=0.0) == 1
+    eager = count(sensitivity=1.0)
+    assert eager >= 3  # measured: 3
+    assert count(sensitivity=1.0, max_speakers=2) == 2
+    assert count(sensitivity=1.0, prefer_current=True) < eager  # measured: 1
+
+
+def test_settings_reach_the_diarizer() -> None:
+    settings = fixed(
+        2.0,
+        speaker_diarization=True,
+        max_speakers=3,
+        speaker_sensitivity=1.0,
+        prefer_current_speaker=True,
+    )
+    diarizer = OnlineDiarizer.for_settings(settings)
+    assert diarizer.max_speakers == 3 and diarizer.keep > 1.0
+    assert diarizer.t_cepstral == OnlineDiarizer(sensitivity=1.0).t_cepstral
+
+
+def _turns(*indices: int) -> np.ndarray:
+    audio = clip("two-speakers")
+    gap = np.zeros(8000, dtype=np.int16)
+    turns = reference_turns()
+    parts = [audio[round(turns[i][0] * 16000) : round(turns[i][1] * 16000)] for i in indices]
+    return np.concatenate([np.concatenate([p, gap]) for p in parts])
+
+
+def _speaker_words(messages: list[dict[str, object]]) -> list[tuple[float, str]]:
+    return [
+        (r["start_time"], r["alternatives"][0]["speaker"])  # type: ignore[index]
+        for r in speech.results(messages, "word")
+    ]
+
+
+def test_enrolled_voices_are_named_in_a_later_session_and_others_are_not() -> None:
+    # Enrol: the first four turns of the two-speaker stream (man, woman, man, woman).
+    enrol = speech.run(
+        _turns(0, 1, 2, 3),
+        max_delay=2.0,
+        diarization="speaker",
+        speaker_diarization_config={"get_speakers": True},
+    )
+    result = [m for m in enrol if m["message"] == "SpeakersResult"]
+    assert len(result) == 1 and enrol[-1]["message"] == "EndOfTranscript"
+    ids = {s["label"]: s["speaker_identifiers"] for s in result[0]["speakers"]}
+    labelled = _speaker_words(enrol)  # the enrolment stream keeps the turns' times
+    man = Counter(label for t, label in labelled if t < 7.0).most_common(1)[0][0]
+    woman = Counter(label for t, label in labelled if 8.0 < t < 10.9).most_common(1)[0][0]
+    assert man != woman and set(ids) == {man, woman}
+
+    # Identify: two later turns, other sentences (the man, 6 s; then the woman, 4.5 s).
+    later = _turns(4, 5)
+    boundary = reference_turns()[5][0] - reference_turns()[4][0] + 0.25
+    both = [
+        {"label": "Alice", "speaker_identifiers": ids[man]},
+        {"label": "Bea", "speaker_identifiers": ids[woman]},
+    ]
+    named = _speaker_words(speech.run(later, **_identify(both)))
+    # The session's first word is labelled before 0.8 s of speech is heard (a generic S1).
+    assert _share(named, "Alice", before=boundary) >= 0.9  # measured: 16 of 17 words
+    assert _share(named, "Bea", after=boundary) >= 0.9  # measured: 18 of 18
+
+    # Only the man enrolled: the woman is a generic speaker, never "Alice".
+    only_man = _speaker_words(speech.run(later, **_identify(both[:1])))
+    assert _share(only_man, "Alice", before=boundary) >= 0.9
+    woman_labels = {label for t, label in only_man if t > boundary}
+    assert woman_labels and all(re.fullmatch(r"S\d+", label) for label in woman_labels)
+
+
+def _share(
+    words: list[tuple[float, str]], label: str, *, before: float = 1e9, after: float = -1.0
+) -> float:
+    chosen = [name for t, name in words if after < t < before]
+    return sum(name == label for name in chosen) / max(1, len(chosen))
+
+
+def _identify(speakers: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "max_delay": 2.0,
+        "diarization": "speaker",
+        "speaker_diarization_config": {"speakers": speakers},
+    }

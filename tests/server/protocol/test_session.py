@@ -32,6 +32,7 @@ from smnb.server.protocol.actions import (
 )
 from smnb.server.protocol.session import ServerSession, State
 from smnb.server.protocol.transcript import EOU_PENDING_GRACE, PARTIAL_INTERVAL
+from tests.support import server_messages
 from tests.support.server_fakes import ToneRecognizer, s16, speech
 
 SERVER_TYPES = {t.value for t in ServerMessage}
@@ -59,6 +60,7 @@ class Driver:
             if isinstance(action, Send):
                 assert action.message["message"] in SERVER_TYPES  # legacy clients crash otherwise
                 json.dumps(action.message)  # must be serialisable
+                server_messages.record(action.message)  # and valid (tests/conftest.py)
                 self.sent.append(action.message)
             elif isinstance(action, Close):
                 assert self.closed is None
@@ -115,7 +117,11 @@ class Driver:
     def error(self) -> tuple[str, int]:
         errors = self.of("Error")
         assert len(errors) == 1 and self.sent[-1] is errors[0], self.sent[-3:]
-        assert self.closed is not None and self.closed[1] == errors[0]["type"]
+        assert self.closed is not None
+        # The close payload is the documented one for the code (API reference, WebSocket
+        # errors): 1008 policy_violation, 1011 internal_error, else the error type.
+        documented = {1008: "policy_violation", 1011: "internal_error"}
+        assert self.closed[1] == documented.get(self.closed[0], errors[0]["type"])
         return errors[0]["type"], self.closed[0]
 
 
@@ -343,8 +349,10 @@ START = {"message": "StartRecognition", "audio_format": RAW16}
         ([{**START, "transcription_config": {"language": "fr"}}], "invalid_language", 1008),
         ([{**START, "transcription_config": {"language": "en", "max_delay": 10}}],
          "invalid_config", 1008),
-        ([{**START, "transcription_config": {"language": "en", "bogus": 1}}],
-         "invalid_config", 1008),
+        ([{**START, "transcription_config": {"language": "en",
+           "punctuation_overrides": {"permitted_marks": ["ab"]}}}], "invalid_config", 1008),
+        ([{**START, "transcription_config": {"language": "en", "transcript_filtering_config":
+           {"replacements": [{"from": "/(unclosed/", "to": "x"}]}}}], "invalid_config", 1008),
         ([{**START, "transcription_config": {"language": "en", "diarization": "channel"}}],
          "invalid_config", 1008),
         ([{**START, "transcription_config": {"language": "en"},
@@ -419,8 +427,8 @@ def test_defaults_and_client_variants_are_accepted() -> None:
         "translation_config": {"target_languages": ["de"]},
     })  # fmt: skip
     assert d.of("RecognitionStarted") and d.closed is None
-    warning = d.of("Warning")[0]
-    assert warning["type"] == "empty_translation_target_list"
+    kinds = [w["type"] for w in d.of("Warning")]
+    assert kinds[-2:] == ["unsupported_translation_pair", "empty_translation_target_list"]
     settings = d.recognizers[None].settings
     assert settings.additional_vocab[0] == "smnb"
     assert settings.max_delay == 4.0 and settings.max_delay_mode == "flexible"
