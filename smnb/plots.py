@@ -307,6 +307,7 @@ def timeline(
         right = max([right, *(r for r, _ in eous), *([eos] if math.isfinite(eos) else [])])
     label_gap = top_y / 40  # labels closer than this (in audio time) would overlap
     last_label = -math.inf
+    labelled: list[tuple[str, float]] = []  # (text, where its label ends on the x axis)
     for slot, tok in slots:
         ax.plot([tok.start, tok.end], [tok.end, tok.end], color="0.6", lw=3, solid_capstyle="butt")
         first = tracks.first_partial_s(slot)
@@ -323,6 +324,7 @@ def timeline(
                 ha="right", va="center", fontsize=LABEL_SIZE,
             )  # fmt: skip
             last_label = tok.end
+            labelled.append((tok.text, tok.start))
     for received, at in eous:
         if received <= right:
             ax.plot([received], [at], marker="|", color=PALETTE[2], ms=12, mew=2, ls="none")
@@ -342,7 +344,11 @@ def timeline(
     ax.plot([], [], "o", color="black", ms=5, label="final")
     if any(received <= right for received, _ in eous):
         ax.plot([], [], "|", color=PALETTE[2], ms=12, mew=2, label="EndOfUtterance")
-    ax.set_xlim(0, right + 0.3)
+    xmax = right + 0.3
+    room = _label_room(ax, labelled, xmax)
+    ax.set_xlim(-room, xmax)
+    if room:  # the room is for the first words' labels: no negative arrival times on the axis
+        ax.set_xticks([t for t in ax.get_xticks() if 0 <= t <= xmax])
     ax.set_ylim(0, top_y + 0.2)
     ax.set_xlabel("arrival time (s after t0, the start of the audio)")
     ax.set_ylabel("audio time of the word's end (s)")
@@ -351,6 +357,22 @@ def timeline(
     # Lower right: below the diagonal and left of late finals, away from the word labels.
     ax.legend(fontsize="small", loc="lower right")
     return ax
+
+
+def _label_room(ax: Axes, labelled: Sequence[tuple[str, float]], xmax: float) -> float:
+    """How far left of 0 the x axis must start for right-aligned labels to fit (data units).
+
+    A label of ``w`` points ending at ``x`` needs ``x − w · span / width ≥ xmin``, where
+    ``span = xmax − xmin`` and ``width`` is the axes' width in points; solved for ``xmin``.
+    The width of a character is estimated (0.6 em), so the room is generous, not exact.
+    """
+    width = ax.get_window_extent().width * 72 / ax.figure.dpi  # points
+    room = 0.0
+    for text, end in labelled:
+        w = (0.6 * LABEL_SIZE * len(text) + 6) / width  # the label as a fraction of the axes
+        if w < 1:
+            room = max(room, (w * xmax - end) / (1 - w))
+    return room
 
 
 def displayed_wer(

@@ -123,15 +123,20 @@ class SweepResult:
         return plots.latency_box(self.latency, by=self.by, ax=ax)
 
     def plot_tradeoff(self, ax: Any = None, **kwargs: Any) -> Any:
-        """:func:`smnb.plots.tradeoff` of this sweep (needs references)."""
+        """:func:`smnb.plots.tradeoff` of this sweep (needs references).
+
+        Without measured latency (``pace="fast"``) WER is drawn against ``max_delay``.
+        """
+        if not self.timed:
+            kwargs = {"x": "max_delay", "whisker": None, **kwargs}
         return plots.tradeoff(self.summary, by=self.by, ax=ax, **kwargs)
 
-    def plot_timeline(self, session_id: str | None = None, ax: Any = None) -> Any:
+    def plot_timeline(self, session_id: str | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """:func:`smnb.plots.timeline` of one session (default: the first successful one)."""
         sid = session_id or self.first_ok()
         if sid is None:
             raise ValueError("no successful session to draw")
-        return plots.timeline(self.metrics[sid], ax=ax)
+        return plots.timeline(self.metrics[sid], ax=ax, **kwargs)
 
     def plot_displayed_wer(self, ax: Any = None) -> Any:
         """:func:`smnb.plots.displayed_wer` of this sweep (needs references)."""
@@ -145,6 +150,11 @@ class SweepResult:
             if outcome.status == OK and tracks and tracks[0].finals:
                 return sid
         return None
+
+    @property
+    def timed(self) -> bool:
+        """True when latency was measured (some session streamed at real-time pace)."""
+        return "final_p50" in self.summary and bool(self.summary["final_p50"].notna().any())
 
     @property
     def has_references(self) -> bool:
@@ -194,11 +204,12 @@ class SweepResult:
         from matplotlib.figure import Figure
 
         out = Path(out)
+        timed = self.timed  # no latency plots for a sweep that measured none
         drawers = {
-            "latency_ecdf": self.plot_ecdf,
-            "latency_box": self.plot_box,
+            "latency_ecdf": self.plot_ecdf if timed else None,
+            "latency_box": self.plot_box if timed else None,
             "tradeoff": self.plot_tradeoff if self.has_references else None,
-            "timeline": self.plot_timeline if self.first_ok() else None,
+            "timeline": self.plot_timeline if timed and self.first_ok() else None,
             "displayed_wer": self.plot_displayed_wer if len(self.displayed) else None,
         }
         written = []
@@ -274,8 +285,7 @@ class SweepResult:
         out["sessions"] = s["n_sessions"]
         if (s["n_failed"] > 0).any():
             out["failed"] = s["n_failed"]
-        timed = "final_p50" in s and bool(s["final_p50"].notna().any())
-        if timed:
+        if self.timed:
             out["words"] = s["n_words"]
             for col, name in (("final_p50", "final p50"), ("final_p95", "final p95")):
                 out[f"{name} (s)"] = s[col].map(_seconds)
@@ -297,7 +307,7 @@ class SweepResult:
 
     def _repr_html_(self) -> str:
         notes = []
-        if "final_p50" in self.summary and self.summary["final_p50"].notna().any():
+        if self.timed:
             notes.append(
                 "latency: seconds from the end of each word to its final (p50, p95) or first "
                 "partial; <i>flushed</i>: share of words finalised only because the audio ended"
