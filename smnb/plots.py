@@ -247,11 +247,14 @@ def tradeoff(
             [xs[k]], [wer[k]], xerr=xerr, yerr=yerr, fmt="o", ms=7, color=colour(k),
             capsize=4, lw=1.5, zorder=2,
         )  # fmt: skip
-        ax.annotate(
-            _label(keys, tuple(rows.loc[k, keys])), (xs[k], wer[k]), textcoords="offset points",
-            xytext=(7, 7), fontsize=LABEL_SIZE,
-        )  # fmt: skip
+        if x != "max_delay":  # against max_delay itself the axis already says which point
+            ax.annotate(
+                _label(keys, tuple(rows.loc[k, keys])), (xs[k], wer[k]),
+                textcoords="offset points", xytext=(7, 7), fontsize=LABEL_SIZE,
+            )  # fmt: skip
     latency = x != "max_delay"
+    if not latency:
+        ax.set_xticks(sorted(set(xs[np.isfinite(xs)].tolist())))
     point = "pooled WER at the median latency" if latency else "pooled WER of the setting"
     handles = [Line2D([], [], color="0.3", marker="o", ls="none", label=point)]
     if whisker is not None and np.isfinite(ends).any():
@@ -259,12 +262,21 @@ def tradeoff(
             Line2D([], [], color="0.3", lw=1.5, label=f"→ to the {whisker.split('_')[-1]} latency")
         )
     handles.append(
-        Line2D([], [], color="0.3", lw=1.5, marker="_", ms=10, label="↕ 95% CI of WER (by file)")
+        Line2D(
+            [],
+            [],
+            color="0.3",
+            lw=1.5,
+            marker="_",
+            ms=10,
+            label="↕ 95% CI of WER (files resampled)",
+        )
     )
     if batch_wer is not None:
         handles.append(ax.axhline(batch_wer, color="0.3", ls="--", label="batch / offline WER"))
     ax.set_xlabel(f"final latency, {x.split('_')[-1]} (s)" if latency else "max_delay (s)")
     ax.set_ylabel("WER (pooled over words)")
+    ax.set_ylim(bottom=0)  # differences in proportion to the WER itself
     ax.set_title("Latency–accuracy trade-off" if latency else "WER against max_delay")
     ax.grid(True, alpha=0.3)
     ax.legend(handles=handles, fontsize="small", loc="best")
