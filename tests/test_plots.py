@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -39,7 +41,7 @@ def _ax() -> object:
 
 def test_ecdf_has_final_and_partial_curves_and_bounds() -> None:
     t = _tables()
-    ax = plots.latency_ecdf(t.latency, ax=_ax())
+    ax = plots.latency_ecdf(t.latency, partial="each", ax=_ax())
     labels = [line.get_label() for line in ax.get_lines()]
     finals = [lb for lb in labels if lb.startswith("final")]
     partials = [lb for lb in labels if lb.startswith("partial")]
@@ -117,3 +119,78 @@ def test_plots_never_show(monkeypatch: pytest.MonkeyPatch) -> None:
     plots.latency_ecdf(t.latency)
     plots.latency_box(t.latency)
     plots.timeline(analyse(scenario_b(), REF_B))
+
+
+def _contrast_on_white(hex_colour: str) -> float:
+    """WCAG 2 contrast ratio of a colour against white."""
+    from matplotlib.colors import to_rgb
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(c) for c in to_rgb(hex_colour))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return 1.05 / (luminance + 0.05)
+
+
+def test_palette_keeps_contrast_for_the_first_settings() -> None:
+    # The first four settings (every notebook sweep) draw in colours of ≥ 3:1 contrast
+    # on white (WCAG's threshold for graphics), all distinct.
+    first = [plots.colour(k) for k in range(4)]
+    assert len(set(first)) == 4
+    assert all(_contrast_on_white(c) >= 3.0 for c in first), [
+        (c, round(_contrast_on_white(c), 2)) for c in first
+    ]
+
+
+def test_ecdf_pools_partials_and_explains_its_marks() -> None:
+    t = _tables()
+    ax = plots.latency_ecdf(t.latency, ax=_ax())
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    counted = t.latency[t.latency["counted"]]
+    n = int(counted["partial_latency_s"].notna().sum())
+    assert [line.get_label() for line in dashed] == [f"first partial, all settings (n={n})"]
+    finals = [line for line in ax.get_lines() if line.get_label().startswith("final")]
+    assert len({line.get_color() for line in finals}) == len(finals) == 2
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "dotted: max_delay" in legend and len(legend) == 4
+
+
+def test_ecdf_explains_negative_partial_latency_only_when_there_is_some() -> None:
+    t = _tables()
+    lat = t.latency.copy()
+    shifted = lat.assign(partial_latency_s=lat["partial_latency_s"] - 5.0)
+    assert not any("before the word ended" in a.get_text() for a in _ecdf_texts(lat))
+    assert any("before the word ended" in a.get_text() for a in _ecdf_texts(shifted))
+
+
+def _ecdf_texts(latency: pd.DataFrame) -> list[Any]:
+    return list(plots.latency_ecdf(latency, ax=_ax()).texts)
+
+
+def test_timeline_until_keeps_what_is_drawn_in_view_and_defines_t0() -> None:
+    m = analyse(scenario_a(), REF_A)
+    ax = plots.timeline(m, ax=_ax(), until=1.0)
+    assert [t.get_text() for t in ax.texts] == ["he", "was", "knot"]
+    right = ax.get_xlim()[1]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # EndOfStream (2.5 s) and the EndOfUtterance (2.9 s) lie beyond the last shown final.
+    assert right < 2.5 and "EndOfStream sent" not in legend and "EndOfUtterance" not in legend
+    assert "t0" in ax.get_xlabel()
+    assert all(t.get_fontsize() >= 9 for t in ax.texts)
+
+
+def test_tradeoff_legend_explains_points_whiskers_and_bars() -> None:
+    s = summarise(_tables(), ["max_delay"], n_resamples=50)
+    ax = plots.tradeoff(s, ax=_ax())
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(legend) == 3 and any("CI" in text for text in legend), legend
+
+
+def test_tradeoff_against_max_delay_when_no_latency_was_measured() -> None:
+    s = summarise(_tables(), ["max_delay"], n_resamples=50)
+    s = s.assign(final_p50=float("nan"), final_p90=float("nan"))
+    ax = plots.tradeoff(s, x="max_delay", whisker=None, ax=_ax())
+    assert list(ax.get_lines()[0].get_xdata()) == [1.0, 2.0]
+    assert ax.get_xlabel() == "max_delay (s)"
+    assert not any("latency" in t.get_text() for t in ax.get_legend().get_texts())

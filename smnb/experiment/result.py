@@ -21,6 +21,7 @@ Must not import asyncio, websockets, smnb.session.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,7 @@ from typing import Any
 import pandas as pd
 
 from smnb import plots
-from smnb.experiment.outcome import OK, SessionOutcome, result_of
+from smnb.experiment.outcome import FAILED, OK, SessionOutcome, result_of
 from smnb.experiment.plan import SessionSpec
 from smnb.metrics import summary as summ
 from smnb.metrics.reference import Reference
@@ -66,6 +67,8 @@ class SweepResult:
         n_resamples: int = DEFAULT_RESAMPLES,
     ) -> None:
         self.outcomes = list(outcomes)
+        self.reused_from: Path | None = None
+        """The directory this result was reused from (``asweep(..., reuse=True)``), if any."""
         self.references = dict(references)
         self.manifest = dict(manifest)
         swept = list(self.manifest.get("swept", {}))
@@ -120,15 +123,20 @@ class SweepResult:
         return plots.latency_box(self.latency, by=self.by, ax=ax)
 
     def plot_tradeoff(self, ax: Any = None, **kwargs: Any) -> Any:
-        """:func:`smnb.plots.tradeoff` of this sweep (needs references)."""
+        """:func:`smnb.plots.tradeoff` of this sweep (needs references).
+
+        Without measured latency (``pace="fast"``) WER is drawn against ``max_delay``.
+        """
+        if not self.timed:
+            kwargs = {"x": "max_delay", "whisker": None, **kwargs}
         return plots.tradeoff(self.summary, by=self.by, ax=ax, **kwargs)
 
-    def plot_timeline(self, session_id: str | None = None, ax: Any = None) -> Any:
+    def plot_timeline(self, session_id: str | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """:func:`smnb.plots.timeline` of one session (default: the first successful one)."""
         sid = session_id or self.first_ok()
         if sid is None:
             raise ValueError("no successful session to draw")
-        return plots.timeline(self.metrics[sid], ax=ax)
+        return plots.timeline(self.metrics[sid], ax=ax, **kwargs)
 
     def plot_displayed_wer(self, ax: Any = None) -> Any:
         """:func:`smnb.plots.displayed_wer` of this sweep (needs references)."""
@@ -142,6 +150,11 @@ class SweepResult:
             if outcome.status == OK and tracks and tracks[0].finals:
                 return sid
         return None
+
+    @property
+    def timed(self) -> bool:
+        """True when latency was measured (some session streamed at real-time pace)."""
+        return "final_p50" in self.summary and bool(self.summary["final_p50"].notna().any())
 
     @property
     def has_references(self) -> bool:
@@ -191,11 +204,12 @@ class SweepResult:
         from matplotlib.figure import Figure
 
         out = Path(out)
+        timed = self.timed  # no latency plots for a sweep that measured none
         drawers = {
-            "latency_ecdf": self.plot_ecdf,
-            "latency_box": self.plot_box,
+            "latency_ecdf": self.plot_ecdf if timed else None,
+            "latency_box": self.plot_box if timed else None,
             "tradeoff": self.plot_tradeoff if self.has_references else None,
-            "timeline": self.plot_timeline if self.first_ok() else None,
+            "timeline": self.plot_timeline if timed and self.first_ok() else None,
             "displayed_wer": self.plot_displayed_wer if len(self.displayed) else None,
         }
         written = []
@@ -242,21 +256,99 @@ class SweepResult:
 
     # --- display ------------------------------------------------------------------
 
+    def headline(self) -> str:
+        """One line: measured sessions (warm-ups apart), files, settings, pace."""
+        measured = [o for o in self.outcomes if o.spec.order >= 0]
+        warm = len(self.outcomes) - len(measured)
+        failed = sum(o.status == FAILED for o in measured)
+        files = len({o.spec.label for o in measured})
+        parts = [f"{len(measured)} measured sessions"]
+        extra = [f"+{warm} untimed warm-ups, not counted"] if warm else []
+        extra.append(f"{failed} failed")
+        parts[0] += f" ({'; '.join(extra)})"
+        parts.append(f"{files} files × {len(self.summary)} settings")
+        swept = self.manifest.get("swept", {})
+        if "max_delay" in swept:
+            values = ", ".join(_fmt(v) for v in swept["max_delay"])
+            parts.append(f"max_delay {values} s")
+        parts.append(f"pace {self.manifest.get('pace', 'realtime')}")
+        if self.reused_from:
+            parts.append(f"reused: measured {self.manifest.get('created', '?')}")
+        return " · ".join(parts)
+
+    def display_table(self) -> pd.DataFrame:
+        """The summary in a few columns with units, rounded (``summary`` has them all)."""
+        s = self.summary
+        out = pd.DataFrame(index=s.index)
+        for key in self.by:
+            out[f"{key} (s)" if key == "max_delay" else key] = s[key].map(_fmt)
+        out["sessions"] = s["n_sessions"]
+        if (s["n_failed"] > 0).any():
+            out["failed"] = s["n_failed"]
+        if self.timed:
+            out["words"] = s["n_words"]
+            for col, name in (("final_p50", "final p50"), ("final_p95", "final p95")):
+                out[f"{name} (s)"] = s[col].map(_seconds)
+            if "partial_p50" in s and s["partial_p50"].notna().any():
+                out["partial p50 (s)"] = s["partial_p50"].map(_seconds)
+            if "flushed_share" in s:
+                out["flushed"] = s["flushed_share"].map(_share)
+        if self.has_references:
+            out["ref words"] = s["n_ref_words"].map(_count)
+            out["WER"] = s["wer"].map(lambda v: _number(v, 3))
+            out["WER 95% CI"] = [
+                _interval(low, high)
+                for low, high in zip(s["wer_ci_low"], s["wer_ci_high"], strict=True)
+            ]
+        return out
+
     def __repr__(self) -> str:
-        statuses = [o.status for o in self.outcomes]
-        n_failed = statuses.count("failed")
-        return (
-            f"<SweepResult {len(self.outcomes)} sessions ({n_failed} failed), "
-            f"settings by {self.by}>\n{self._columns().to_string(index=False)}"
-        )
+        return f"<SweepResult: {self.headline()}>\n{self.display_table().to_string(index=False)}"
 
     def _repr_html_(self) -> str:
-        return self._columns().to_html(index=False, float_format=lambda v: f"{v:.3f}")
+        notes = []
+        if self.timed:
+            notes.append(
+                "latency: seconds from the end of each word to its final (p50, p95) or first "
+                "partial; <i>flushed</i>: share of words finalised only because the audio ended"
+            )
+        if self.has_references:
+            notes.append("WER pooled over every word of a setting; 95% CI resampling files")
+        notes.append("<code>.summary</code> has every column")
+        return (
+            "<div class='smnb-sweep'>"
+            f"<div><b>SweepResult</b> · {html.escape(self.headline())}</div>"
+            + self.display_table().to_html(index=False)
+            + f"<div style='font-size:0.85em;color:#555'>{'; '.join(notes)}.</div></div>"
+        )
 
-    def _columns(self) -> pd.DataFrame:
-        wanted = [*self.by, "n_sessions", "n_failed", "n_words", "final_p50", "final_p95"]
-        wanted += ["partial_p50", "violation_rate", "wer", "wer_ci_low", "wer_ci_high"]
-        return self.summary[[c for c in wanted if c in self.summary]]
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _seconds(value: Any) -> str:
+    return _number(value, 2)
+
+
+def _number(value: Any, digits: int) -> str:
+    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):.{digits}f}"
+
+
+def _count(value: Any) -> str:
+    return "–" if value is None or not math.isfinite(float(value)) else str(int(value))
+
+
+def _share(value: Any) -> str:
+    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):.0%}"
+
+
+def _interval(low: Any, high: Any) -> str:
+    if not (math.isfinite(float(low)) and math.isfinite(float(high))):
+        return "–"
+    return f"{float(low):.3f}–{float(high):.3f}"
 
 
 def _float(value: Any) -> float:

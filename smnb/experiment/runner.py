@@ -45,6 +45,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeAlias, TypeVar
 
+from smnb.auth import find_api_key
 from smnb.exceptions import AudioError, ConfigError
 from smnb.experiment.inputs import RefInput, manifest, resolve_references
 from smnb.experiment.outcome import SessionOutcome
@@ -58,7 +59,9 @@ from smnb.experiment.plan import (
     slug,
     split_fields,
 )
+from smnb.experiment.progress import Progress
 from smnb.experiment.result import SweepResult
+from smnb.experiment.reuse import plan_digest, reusable
 from smnb.experiment.sessions import (
     RunSession,
     Submitter,
@@ -153,6 +156,7 @@ async def asweep(
     pace: Literal["realtime", "fast"] = "realtime",
     warmup: bool = True,
     progress: bool = True,
+    reuse: bool = False,
     executor: Submitter | None = None,
     run_session: RunSession | None = None,
 ) -> SweepResult:
@@ -179,7 +183,11 @@ async def asweep(
         warmup: first run ``concurrency`` untimed sessions at once (the smallest file; kept,
             marked ``warmup``, excluded from metrics), so every recognizer and connection the
             timed sessions use is warm.
-        progress: show a tqdm progress bar (``tqdm.auto``: a widget in notebooks).
+        progress: show a progress line: in a notebook one output rewritten in place (saved
+            copies keep the final count), elsewhere a tqdm bar on stderr.
+        reuse: read back the sweep saved in ``out`` instead of measuring again when it is
+            exactly this plan (same audio bytes, references, settings, seeds, endpoint kind
+            and smnb version; :mod:`~smnb.experiment.reuse`); otherwise measure as usual.
         executor / run_session: hand sessions to another executor (module docstring).
 
     Raises:
@@ -198,6 +206,8 @@ async def asweep(
         raise ConfigError("repeats must be at least 1")
     if executor is not None and run_session is not None:
         raise ConfigError("give executor= or run_session=, not both")
+    if reuse and out is None:
+        raise ConfigError("reuse=True needs out=: the directory the sweep is saved in")
     if config is not None and not isinstance(config, Mapping):
         raise ConfigError(f"config must be a dict of transcription_config fields, not {config!r}")
     try:
@@ -209,6 +219,21 @@ async def asweep(
     settings = grid(swept)
     _check_settings(fixed, settings, url=url, api_key=api_key, pace=pace)
     specs = plan(files, settings, repeats=repeats, seed=seed, base_config=fixed, out=out, pace=pace)
+    target = url if url is not None else ("saas" if find_api_key(api_key) else "local")
+    digest = await asyncio.to_thread(
+        plan_digest, specs, refs, concurrency=concurrency, warmup=warmup, seed=seed,
+        bootstrap_seed=bootstrap_seed, n_resamples=n_resamples, endpoint=target,
+        runner=runner_name(executor, run_session),
+    )  # fmt: skip
+    if reuse and out is not None:
+        old = await asyncio.to_thread(reusable, out, digest, specs)
+        if old is not None:
+            when = old.manifest.get("created", "earlier")
+            Progress(len(specs), enabled=progress).reused(
+                f"reused the {len(specs)} sessions measured {when} in {out}"
+                " (the same plan; reuse=False measures again)"
+            )
+            return old
 
     # A run_session hook gets exactly the url given; the built-in runners get an endpoint.
     endpoint_cm = (
@@ -225,11 +250,14 @@ async def asweep(
             concurrency=concurrency, url=resolved, endpoint=kind, pace=pace,
             warmup=warmup, runner=runner_name(executor, run_session),
         )  # fmt: skip
+        info["plan_digest"] = digest
         outcomes: list[SessionOutcome] = []
+        n_warm = min(concurrency, len(specs)) if warmup else 0
+        line = Progress(len(specs), warmups=n_warm, enabled=progress).start()
         if warmup:  # the smallest file is enough to load models and warm connections
             smallest = min(specs, key=lambda s: (Path(s.file).stat().st_size, s.order))
-            outcomes += await warmups(smallest, run, out, min(concurrency, len(specs)))
-        outcomes += await run_all(specs, run, concurrency, progress)
+            outcomes += await warmups(smallest, run, out, n_warm)
+        outcomes += await run_all(specs, run, concurrency, line)
     # Analysis is CPU work: off the event loop, so a notebook stays responsive.
     result = await asyncio.to_thread(
         SweepResult, outcomes, refs, info, seed=bootstrap_seed, n_resamples=n_resamples

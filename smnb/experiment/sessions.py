@@ -2,9 +2,10 @@
 
 :func:`run_in_process` runs one session with the client on the current loop;
 :func:`run_session_blocking` is what executors receive (picklable, self-contained).
-:func:`run_all` runs the specs ``concurrency`` at a time, in run order, with a progress bar;
-:func:`warmups` runs the untimed warm-up sessions; :func:`endpoint` hands out the process's
-embedded local server for the whole sweep when there is neither a URL nor an API key.
+:func:`run_all` runs the specs ``concurrency`` at a time, in run order, with a progress line
+(:mod:`~smnb.experiment.progress`);
+:func:`warmups` runs the untimed warm-up sessions; :func:`endpoint` starts one embedded
+local server for the whole sweep when there is neither a URL nor an API key.
 
 A session that fails, or a hook that raises, becomes a ``failed`` outcome: nothing is lost.
 
@@ -26,6 +27,7 @@ from smnb.auth import find_api_key, rt_url
 from smnb.exceptions import SessionError, SmnbError
 from smnb.experiment.outcome import FAILED, OK, WARMUP, SessionOutcome
 from smnb.experiment.plan import SessionSpec
+from smnb.experiment.progress import Progress
 
 RunSession = Callable[[SessionSpec], Awaitable[SessionOutcome]]
 """The hook that runs one session: ``async (spec) -> SessionOutcome``."""
@@ -128,43 +130,44 @@ async def _guarded(run: RunSession, spec: SessionSpec) -> SessionOutcome:
 async def warmups(
     first: SessionSpec, run: RunSession, out: str | Path | None, n: int
 ) -> list[SessionOutcome]:
-    """``n`` untimed sessions at once: as many warm recognizers/connections as will be used."""
+    """``n`` untimed sessions at once: as many warm recognizers/connections as will be used.
+
+    They stream as fast as the server takes the audio (``pace="fast"``): they are there to
+    load models and open connections, and nothing of them is measured, so waiting for the
+    audio's real-time length would only lengthen the sweep.
+    """
     specs = []
     for k in range(n):
         sid = f"warmup-{k + 1}"
         folder = str(Path(out) / "sessions" / sid) if out is not None else None
         specs.append(
-            dataclasses.replace(first, session_id=sid, order=-1 - k, repeat=-1, out_dir=folder)
+            dataclasses.replace(
+                first, session_id=sid, order=-1 - k, repeat=-1, out_dir=folder, pace="fast"
+            )
         )
     outcomes = await asyncio.gather(*(_guarded(run, spec) for spec in specs))
     return [dataclasses.replace(o, status=WARMUP if o.status == OK else FAILED) for o in outcomes]
 
 
 async def run_all(
-    specs: Sequence[SessionSpec], run: RunSession, concurrency: int, progress: bool
+    specs: Sequence[SessionSpec],
+    run: RunSession,
+    concurrency: int,
+    progress: Progress | None = None,
 ) -> list[SessionOutcome]:
     """Run ``specs`` in order, ``concurrency`` at a time; one outcome per spec, in order."""
-    bar = _progress(len(specs), progress)
+    line = progress if progress is not None else Progress(len(specs), enabled=False)
+    line.running()
     done: dict[int, SessionOutcome] = {}
     pending = iter(specs)
 
     async def worker() -> None:
         for spec in pending:  # one shared iterator: sessions start in run order
             done[spec.order] = outcome = await _guarded(run, spec)
-            failed = sum(o.status == FAILED for o in done.values())
-            bar.set_postfix(failed=failed, refresh=False)
-            bar.update(1)
-            if outcome.status == FAILED:
-                bar.write(f"smnb sweep: {spec.session_id} failed: {outcome.error}")
+            line.update(spec.session_id, outcome.error if outcome.status == FAILED else None)
 
     try:
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(specs)))))
     finally:
-        bar.close()
+        line.close()
     return [done[s.order] for s in specs]
-
-
-def _progress(total: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="sweep", unit="session", disable=not enabled)

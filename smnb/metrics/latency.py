@@ -145,11 +145,18 @@ _BASE = (
 
 
 def latency_frame(
-    rows: list[dict[str, Any]], channel: str | None = None, *, end_of_stream_s: float = math.nan
+    rows: list[dict[str, Any]],
+    channel: str | None = None,
+    *,
+    end_of_stream_s: float = math.nan,
+    timed: bool = True,
 ) -> pd.DataFrame:
     """Typed latency table from :func:`word_rows` output, with every derived column.
 
     ``end_of_stream_s`` is when ``EndOfStream`` was sent (``received_s`` clock), for ``flushed``.
+    ``timed=False`` (audio sent faster than real time): arrival times are kept, but no
+    latency is measured (every ``*_latency_s`` and ``finalisation_lag_s`` is NaN, nothing
+    is ``flushed``); words still count for accuracy.
     """
     frame = pd.DataFrame({name: [r[name] for r in rows] for name in _BASE}, columns=list(_BASE))
     frame = frame.astype({name: LATENCY_COLUMNS[name] for name in _BASE})
@@ -164,6 +171,11 @@ def latency_frame(
     scored = frame["op"].astype("object").isin(["equal", "substitute", "unscored"])
     frame["counted"] = scored & np.isfinite(frame["final_latency_s"])
     frame["flushed"] = final >= end_of_stream_s  # False when there was no EndOfStream (NaN)
+    if not timed:
+        for name in ("partial_latency_s", "final_latency_s", "emission_latency_s"):
+            frame[name] = np.nan
+        frame["finalisation_lag_s"] = np.nan
+        frame["flushed"] = False
     return frame[list(LATENCY_COLUMNS)].astype(LATENCY_COLUMNS)
 
 

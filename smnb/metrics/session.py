@@ -33,6 +33,7 @@ from smnb.metrics.stability import DEFAULT_LAGS, displayed_errors, stability
 from smnb.metrics.stats import quantile
 from smnb.metrics.tracks import Tracks, build_tracks, channels, item_tokens
 from smnb.recorder import Record, Recorder
+from smnb.tables.columns import is_timed
 
 DISPLAYED_COLUMNS = {"lag_s": "float64", "errors": "int64", "n_ref": "int64"}
 
@@ -115,8 +116,11 @@ def analyse(
         for c in chans
     ]
     eos = end_of_stream_s(t["messages"])
+    timed = is_timed(recs)  # pace "fast": accuracy and stability only, no latency
     frames = [
-        latency_frame(word_rows(tr, ref_words, ref_spans), tr.channel, end_of_stream_s=eos)
+        latency_frame(
+            word_rows(tr, ref_words, ref_spans), tr.channel, end_of_stream_s=eos, timed=timed
+        )
         for tr in tracks
     ]
     latency = pd.concat(frames, ignore_index=True) if frames else empty_latency_frame()
@@ -125,10 +129,11 @@ def analyse(
     displayed = pd.DataFrame(columns=list(DISPLAYED_COLUMNS)).astype(DISPLAYED_COLUMNS)
     if ref_words is not None:
         score = score_words(ref_words, [tok.text for tok in tracks[0].finals])
-        displayed = displayed_errors(tracks[0], ref_words, ref_spans, lags)
+        if timed:  # "what was on screen τ s after the word" needs the word spoken at a time
+            displayed = displayed_errors(tracks[0], ref_words, ref_spans, lags)
 
     events = t["events"]
-    eou = eou_latencies(latency, events)
+    eou = eou_latencies(latency, events) if timed else []
     is_eou = events["message"].astype("object") == "EndOfUtterance"
     eou_times = [
         (float(r), float(a))
@@ -137,6 +142,9 @@ def analyse(
         )
     ]
     stats = _stats(latency, tracks, score, eou, t, config, normaliser)
+    stats["timed"] = timed
+    if not timed:
+        stats.update(ttfp_s=math.nan, ttfp_speech_s=math.nan)
     return SessionMetrics(latency, stats, displayed, tracks, score, eou, eou_times)
 
 

@@ -183,7 +183,7 @@ def _latency_row(lat: pd.DataFrame, seed: int, n_resamples: int, level: float) -
     known = counted["violation"].dropna()
     anchors = sorted(set(counted["anchor"].dropna().astype(str)))
     return {
-        "n_words": int(d["n"]),
+        "n_words": len(counted),
         "final_mean": d["mean"],
         "final_p50": d["p50"],
         "final_p90": d["p90"],
@@ -200,7 +200,7 @@ def _latency_row(lat: pd.DataFrame, seed: int, n_resamples: int, level: float) -
         "finalisation_lag_p50": quantile(counted["finalisation_lag_s"], 0.5),
         "violation_rate": float(known.astype(bool).mean()) if len(known) else math.nan,
         "flushed_share": float(counted["flushed"].astype(bool).mean())
-        if len(counted)
+        if d["n"]  # NaN when no latency was measured (pace "fast")
         else math.nan,
         "anchor": "/".join(anchors) if anchors else None,
     }

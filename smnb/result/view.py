@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from smnb.recorder import META, SENT
 from smnb.recorder.sanitize import scrub_text
 
 if TYPE_CHECKING:
@@ -31,18 +32,63 @@ def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f} s"
 
 
-def _latency(result: Result, p50: float | None, p95: float | None) -> str:
-    if not result.latency_meaningful:
-        return FAST_PACE_NOTE
-    return f"p50 {_seconds(p50)}, p95 {_seconds(p95)}"
+DEFAULT_MAX_DELAY = 4.0
+"""What the SaaS and smnb's local server use when StartRecognition sets no max_delay."""
+TIMED_PACES = ("realtime", "live")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _max_delay(result: Result) -> str:
+    config = (result.config or {}).get("transcription_config") or {}
+    value = config.get("max_delay")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"max_delay {value:g} s"
+    return f"max_delay {DEFAULT_MAX_DELAY:g} s (not set: the API's default)"
+
+
+def _session_note(result: Result) -> dict[str, object]:
+    for rec in result.recorder.snapshot():
+        if rec.direction == META and rec.type == "Session":
+            return dict(rec.payload or {})
+    return {}
+
+
+def _end_of_stream_i(result: Result) -> int | None:
+    for rec in result.recorder.snapshot():
+        if rec.direction == SENT and rec.type == "EndOfStream":
+            return rec.i
+    return None
+
+
+def _latency(result: Result, n_words: int) -> str:
+    """The latency line: quantiles, the max_delay in force and what the flush decided."""
+    pace = _session_note(result).get("pace")
+    if not result.latency_meaningful or (pace is not None and pace not in TIMED_PACES):
+        return f"not measured (pace {pace}: {FAST_PACE_NOTE})"
+    p50, p95 = result.final_latency(0.5), result.final_latency(0.95)
+    line = f"p50 {_seconds(p50)}, p95 {_seconds(p95)} at {_max_delay(result)}"
+    eos = _end_of_stream_i(result)
+    if eos is not None and n_words:
+        words = result.words
+        lexical = words["type"].isin(["word", "entity"])
+        flushed = int((lexical & (words["message_i"] > eos)).sum())
+        line += f"; {flushed} of {n_words} words came with the end-of-stream flush"
+    return line
 
 
 def _facts(result: Result) -> list[tuple[str, str]]:
-    """(label, value) pairs shared by both views."""
+    """(label, value) pairs shared by both views, in the words the tables use."""
     words = result.words
     n_words = int(words["type"].isin(["word", "entity"]).sum())
+    n_punct = int((words["type"] == "punctuation").sum())
     ev = result.events
-    p50, p95 = result.final_latency(0.5), result.final_latency(0.95)
+    final_words = f"{n_words}"
+    if n_punct:
+        final_words += f" (+{_plural(n_punct, 'punctuation mark')})"
+    final_words += f" in {_plural(len(result.utterances), 'utterance')}"
     rows = [
         ("source", result.source or "–"),
         ("state", result.state),
@@ -50,9 +96,9 @@ def _facts(result: Result) -> list[tuple[str, str]]:
         ("url", result.url or "–"),
         ("audio", _seconds(result.audio_seconds)),
         ("records", str(len(result.recorder))),
-        ("final words", f"{n_words} in {len(result.utterances)} utterances"),
-        ("partials", str(int((result.transcripts["kind"] == "partial").sum()))),
-        ("final latency", _latency(result, p50, p95)),
+        ("final words", final_words),
+        ("partial transcripts", str(int((result.transcripts["kind"] == "partial").sum()))),
+        ("final latency", _latency(result, n_words)),
         (
             "warnings / errors",
             f"{int((ev['message'] == 'Warning').sum())} / {int((ev['message'] == 'Error').sum())}",
@@ -78,8 +124,8 @@ def text_summary(result: Result) -> str:
     head = f"<Result {facts['source']!r}: {facts['state']}, {facts['audio']} audio>"
     lines = [
         head,
-        f"  final words: {facts['final words']}; partials: {facts['partials']};"
-        f" records: {facts['records']}",
+        f"  final words: {facts['final words']}; partial transcripts:"
+        f" {facts['partial transcripts']}; records: {facts['records']}",
         f"  final latency {facts['final latency']}",
     ]
     if "reconnected" in facts:

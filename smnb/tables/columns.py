@@ -17,7 +17,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from smnb.recorder import SENT, Record, Recorder
+from smnb.recorder import META, SENT, Record, Recorder
 
 FLOAT: Final = "float64"
 INT: Final = "Int64"  # nullable: absent seq_no/code stay <NA>, not a float NaN
@@ -48,6 +48,24 @@ def audio_origin(records: Records) -> float | None:
         if rec.direction == SENT and rec.audio_end is not None and rec.scheduled_t is not None:
             return rec.scheduled_t - rec.audio_end
     return None
+
+
+TIMED_PACES: Final = ("realtime", "live")
+"""Paces at which audio goes out as it is (or would be) spoken, so latency means something."""
+
+
+def is_timed(records: Records) -> bool:
+    """False when the ``Session`` note says the audio went faster than real time.
+
+    At ``pace="fast"`` no sample was "spoken" at any moment, so ``received_s − end_time``
+    is no latency: the tables leave ``latency_s`` empty (NaN). Logs without the note
+    (older or foreign recordings) count as timed.
+    """
+    for rec in as_records(records):
+        if rec.direction == META and rec.type == "Session":
+            pace = (rec.payload or {}).get("pace")
+            return pace is None or pace in TIMED_PACES
+    return True
 
 
 def origin_or_nan(t0: float | None) -> float:

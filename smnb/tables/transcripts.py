@@ -5,7 +5,8 @@
 * :func:`partials` — every result item of every ``AddPartialTranscript``.
 * :func:`transcripts` — one row per transcript message, empty ones included.
 
-Time: ``received_s = t − t0`` (audio clock) and ``latency_s = received_s − end_time``.
+Time: ``received_s = t − t0`` (audio clock) and ``latency_s = received_s − end_time``
+(NaN when the audio went faster than real time: see :func:`~smnb.tables.columns.is_timed`).
 Channel comes from the message root, or for older servers from ``results[].channel``;
 speaker and confidence from ``alternatives[0]``.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from smnb.protocol.messages import Message
@@ -31,6 +33,7 @@ from smnb.tables.columns import (
     audio_origin,
     flag,
     frame,
+    is_timed,
     label,
     num,
     origin_or_nan,
@@ -93,7 +96,7 @@ def results_of(payload: Message) -> list[Message]:
     return [r for r in results if isinstance(r, dict)]
 
 
-def _items(recs: list[Record], kind: str, t0: float) -> dict[str, Any]:
+def _items(recs: list[Record], kind: str, t0: float, *, timed: bool = True) -> dict[str, Any]:
     """Columns of one row per result item of every ``kind`` message."""
     names = ["partial_i", "position", *_ITEM_SCHEMA]
     cols: dict[str, list[Any]] = {name: [] for name in names}
@@ -118,7 +121,8 @@ def _items(recs: list[Record], kind: str, t0: float) -> dict[str, Any]:
     received = relative(times, t0)
     cols_out: dict[str, Any] = dict(cols)
     cols_out["received_s"] = received
-    cols_out["latency_s"] = received - relative(cols["end_time"], 0.0)
+    latency = received - relative(cols["end_time"], 0.0)
+    cols_out["latency_s"] = latency if timed else np.full_like(latency, np.nan)
     return cols_out
 
 
@@ -129,7 +133,8 @@ def words(records: Records) -> pd.DataFrame:
     is_eos, attaches_to, received_s, latency_s, message_i``.
     """
     recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
-    return frame(_items(recs, FINAL, origin_or_nan(audio_origin(recs))), WORDS_SCHEMA)
+    t0 = origin_or_nan(audio_origin(recs))
+    return frame(_items(recs, FINAL, t0, timed=is_timed(recs)), WORDS_SCHEMA)
 
 
 def partials(records: Records) -> pd.DataFrame:
@@ -140,7 +145,8 @@ def partials(records: Records) -> pd.DataFrame:
     the item's index within its partial.
     """
     recs = on_audio_clock(as_records(records))  # one audio clock across reconnections
-    return frame(_items(recs, PARTIAL, origin_or_nan(audio_origin(recs))), PARTIALS_SCHEMA)
+    t0 = origin_or_nan(audio_origin(recs))
+    return frame(_items(recs, PARTIAL, t0, timed=is_timed(recs)), PARTIALS_SCHEMA)
 
 
 def transcripts(records: Records) -> pd.DataFrame:

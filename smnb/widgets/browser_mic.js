@@ -165,6 +165,7 @@ function finishCapture(model, views) {
 const allViews = new WeakMap();
 
 function render({ model, el }) {
+  smnbKeepFocus(); // keep_focus.js, prepended by the kernel side
   const root = document.createElement("div");
   root.className = "smnb-mic";
   const button = document.createElement("button");
@@ -194,11 +195,22 @@ function render({ model, el }) {
     setRecording(on) {
       button.textContent = on ? "■ Stop microphone" : "▶ Start microphone";
       button.dataset.recording = on ? "1" : "";
+      // Once its session has ended this widget cannot start another one (the kernel side
+      // has no session to feed): run the cell again for a new microphone.
+      const ended = !on && model.get("ended");
+      button.disabled = ended;
+      button.title = ended ? "This session has ended: run the cell again to record more" : "";
     },
   };
   views.add(view);
   view.setRecording(captures.has(model));
-  view.setStatus(captures.has(model) ? "recording" : "idle");
+  const idle = () => (model.get("ended") ? "session ended" : "idle");
+  view.setStatus(captures.has(model) ? "recording" : idle());
+  const showEnded = () => {
+    view.setRecording(captures.has(model));
+    if (!captures.has(model) && model.get("ended")) view.setStatus("session ended");
+  };
+  model.on("change:ended", showEnded);
 
   const showMessage = () => { note.textContent = model.get("message"); };
   showMessage();
@@ -206,7 +218,7 @@ function render({ model, el }) {
 
   button.addEventListener("click", () => {
     if (captures.has(model)) stopCapture(model);
-    else startCapture(model, views);
+    else if (!model.get("ended")) startCapture(model, views);
   });
   const onCustom = (msg) => {
     if (msg && msg.cmd === "start") startCapture(model, views);
@@ -218,6 +230,7 @@ function render({ model, el }) {
   return () => {
     views.delete(view);
     model.off("change:message", showMessage);
+    model.off("change:ended", showEnded);
     model.off("msg:custom", onCustom);
   };
 }

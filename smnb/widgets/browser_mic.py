@@ -20,6 +20,7 @@ Must not import: smnb.session, websockets.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import threading
 from pathlib import Path
@@ -30,6 +31,7 @@ import traitlets
 
 from smnb.audio.live import LiveSource
 from smnb.clock import Clock, monotonic
+from smnb.widgets.focus import KEEP_FOCUS_JS
 
 logger = logging.getLogger(__name__)
 
@@ -50,13 +52,17 @@ class BrowserMic(anywidget.AnyWidget):
     as audio arrives and can be read from any thread.
     """
 
-    # Read at import (not a Path) so the widget works on anywidget 0.9 everywhere.
-    _esm = (_HERE / "browser_mic.js").read_text(encoding="utf-8")
+    # Read at import (not a Path) so the widget works on anywidget 0.9 everywhere; the
+    # keep-focus listener comes first (see smnb.widgets.focus).
+    _esm = KEEP_FOCUS_JS + (_HERE / "browser_mic.js").read_text(encoding="utf-8")
     _css = (_HERE / "browser_mic.css").read_text(encoding="utf-8")
 
     sample_rate = traitlets.Int(16_000).tag(sync=True)
     chunk_ms = traitlets.Int(100).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)  # kernel-side explanations, shown under
+    ended = traitlets.Bool(False).tag(sync=True)
+    """True once the session this microphone fed has ended: ▶ Start is disabled (a new
+    session needs the cell run again), in the page and in a saved notebook alike."""
 
     def __init__(self, *, sample_rate: int = 16_000, chunk_ms: int = 100, **kwargs: Any) -> None:
         super().__init__(sample_rate=sample_rate, chunk_ms=chunk_ms, **kwargs)
@@ -144,8 +150,36 @@ class BrowserMic(anywidget.AnyWidget):
         """Feed ``source`` from now on; a previous source (a re-run cell) ends gracefully."""
         with self._lock:
             old, self._source = self._source, source
+        self.ended = False
         if old is not None and old is not source:
             old.end_soon(0.0)
+
+    # --- renderings without a front end --------------------------------------------
+
+    def status_text(self) -> str:
+        """What the widget says, in words (for static renderings and reprs)."""
+        if self.ended:
+            state = "session ended"
+        elif self.recording:
+            state = f"recording ({self.seconds_received:.1f} s received)"
+        else:
+            state = "idle: click ▶ Start microphone"
+        line = f"Browser microphone · {state}"
+        return f"{line} · {self.message}" if self.message else line
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget, and a text/HTML line for renderings without widgets."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
+        text = self.status_text()
+        note = "(the microphone needs a running kernel and a browser)"
+        data = {
+            **data,
+            "text/plain": text,
+            "text/html": f"<div class='smnb-mic-snapshot'>{html.escape(text)} "
+            f"<span style='color:#777'>{note}</span></div>",
+        }
+        return (data, meta) if isinstance(bundle, tuple) else data
 
     def _detach(self, source: BrowserMicSource) -> None:
         with self._lock:
@@ -203,10 +237,15 @@ class BrowserMicSource(LiveSource):
         if self._timer is not None:
             self._timer.cancel()
         self.mic._detach(self)
-        if self.mic.recording and self.mic._source is None:
+        if self.mic._source is not None:
+            return  # the widget already feeds a newer session
+        if self.mic.recording:
             self.mic.stop()
+        self.mic.ended = True
         if self.chunks_delivered:
             self.mic.message = "This session has ended; run the cell again to record more."
+        elif not self.mic.message:  # keep an explanation already shown (no audio, headless)
+            self.mic.message = "This session ended before any audio arrived; run the cell again."
 
     def _no_audio(self) -> None:
         if not self.chunks_delivered:

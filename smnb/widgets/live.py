@@ -33,10 +33,14 @@ import ipywidgets
 
 from smnb.clock import Clock
 from smnb.recorder import Record, Recorder
+from smnb.widgets.focus import FocusGuard
+from smnb.widgets.outputs import Outputs, descendants, register, widget_view
 from smnb.widgets.state import (
     TranscriptState,
+    render_snapshot_html,
     render_status_html,
     render_transcript_html,
+    snapshot_text,
     status_text,
 )
 
@@ -102,6 +106,7 @@ class LiveTranscript:
         self._stop_fn = stop
         self._stop_requested = False
         self._shown_in: int | None = None
+        self._outputs = Outputs()
         # The loop that runs the session (the kernel's loop in a notebook); button
         # callbacks may arrive on another thread and are handed over to it.
         self._loop: asyncio.AbstractEventLoop | None = _running_loop()
@@ -120,8 +125,10 @@ class LiveTranscript:
             layout=ipywidgets.Layout(width="auto", display="" if stop else "none"),
         )
         self.stop_button.on_click(self._on_stop_click)
+        self.controls = controls
         children = [self.title, *([controls] if controls is not None else [])]
-        children += [self.transcript, ipywidgets.HBox([self.stop_button, self.status])]
+        row = [self.stop_button, self.status, FocusGuard()]
+        children += [self.transcript, ipywidgets.HBox(row)]
         self.widget = ipywidgets.VBox(children, layout=ipywidgets.Layout(width="100%"))
         self.widget.add_class("smnb-live")
         if target is not None:
@@ -146,7 +153,7 @@ class LiveTranscript:
                 self.state.apply(record)
             self._render(force=True)
             if self.state.finished:
-                self.stop_button.layout.display = "none"
+                self._ended()
         return self
 
     def detach(self) -> None:
@@ -165,7 +172,7 @@ class LiveTranscript:
             self._dirty = True
             if ended:
                 self._render(force=True)
-                self.stop_button.layout.display = "none"  # nothing left to stop
+                self._ended()
                 return
             wait = self.min_interval - (self._clock() - self._last_render)
             if wait <= 0:
@@ -199,17 +206,26 @@ class LiveTranscript:
         self._last_render = self._clock()
         self.renders += 1
 
+    def _ended(self) -> None:
+        """The session is over: nothing left to stop; outputs get their final snapshot."""
+        self.stop_button.disabled = True
+        self.stop_button.button_style = ""
+        self.stop_button.description = "Stop"
+        self.stop_button.tooltip = "The session has ended"
+        self._update_outputs()
+
     def refresh(self) -> None:
-        """Render now and resend every widget's state to the front end.
+        """Render now, resend every widget's state and rewrite the outputs' snapshot.
 
         On ipykernel 7, nbclient only saves widget updates made while the
         *current* cell runs; calling this from a final cell makes a headless run
-        store what the view shows.
+        store what the view shows (in the widget state and in the static fallback).
         """
         with self._lock:
             self._render(force=True)
-        for w in (self.title, self.transcript, self.status, self.stop_button, self.widget):
+        for w in descendants(self.widget):
             w.send_state()
+        self._update_outputs()
 
     # --- stopping -------------------------------------------------------------
 
@@ -240,7 +256,7 @@ class LiveTranscript:
             logger.exception("stopping the session failed")
 
     def _disable_stop(self, label: str) -> None:
-        if self.stop_button.layout.display != "none":
+        if self.stop_button.layout.display != "none" and not self.stop_button.disabled:
             self.stop_button.disabled = True
             self.stop_button.description = label
 
@@ -281,13 +297,37 @@ class LiveTranscript:
             raise TypeError("this view follows a recorder, not a transcription")
         return cast(Generator[Any, None, Any], self.transcription.__await__())
 
-    def display(self) -> LiveTranscript:
-        """Show the view in the current output area."""
-        from IPython import display as ipython_display
+    # --- display ----------------------------------------------------------------
 
+    def snapshot_text(self) -> str:
+        """What the view shows, as plain text (the fallback of text-only front ends)."""
+        with self._lock:
+            return snapshot_text(self.state, title=self.name, hint=self.hint)
+
+    def snapshot_html(self) -> str:
+        """What the view shows, as static HTML (GitHub, nbviewer, untrusted notebooks)."""
+        with self._lock:
+            return render_snapshot_html(self.state, title=self.name, hint=self.hint)
+
+    def _repr_mimebundle_(self, **_kwargs: Any) -> dict[str, Any]:
+        """The widget for live front ends, and beside it a snapshot for everything else."""
+        return {
+            **widget_view(self.widget),
+            "text/plain": self.snapshot_text(),
+            "text/html": self.snapshot_html(),
+        }
+
+    def display(self) -> LiveTranscript:
+        """Show the view in the current output area (and count it in :func:`live_views`)."""
         self._shown_in = _execution_count()
-        cast(Any, ipython_display).display(self.widget)
+        self._outputs.show(self._repr_mimebundle_())
+        register(self)
         return self
+
+    def _update_outputs(self) -> None:
+        """Rewrite every output showing this view, so saved copies keep the last state."""
+        if self._outputs:
+            self._outputs.update(self._repr_mimebundle_())
 
     def _ipython_display_(self) -> None:
         # live() already displayed the view in this cell: a trailing expression

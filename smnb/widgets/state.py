@@ -279,7 +279,8 @@ def status_text(state: TranscriptState, *, hint: str | None = None) -> str:
     parts = [f"{_PHASE_ICONS.get(state.phase, '')} {phase}".strip()]
     parts.append(f"{state.audio_seconds_sent:.1f} s audio sent")
     parts.append(f"{state.messages_received} messages")
-    parts.append(f"{state.n_partials} partials, {state.n_finals} finals")
+    # The words of Result's repr and its transcripts table (rows of kind partial/final).
+    parts.append(f"{state.n_partials} partial, {state.n_finals} final transcripts")
     if state.last_final_latency is not None and state.pace in (None, "realtime", "live"):
         parts.append(f"last final latency {state.last_final_latency:.2f} s")
     elif state.pace is not None and state.pace not in ("realtime", "live"):
@@ -300,3 +301,36 @@ def render_status_html(state: TranscriptState, *, hint: str | None = None) -> st
     color = "#c62828" if state.error else "#555"
     text = html.escape(status_text(state, hint=hint))
     return f'<div class="smnb-status" style="font-size:0.85em;color:{color}">{text}</div>'
+
+
+SNAPSHOT_NOTE = "a snapshot of the live view (it updates only with a running kernel)"
+
+
+def render_snapshot_html(
+    state: TranscriptState, *, title: str = "", hint: str | None = None
+) -> str:
+    """The whole view as static HTML, for renderings without widgets.
+
+    GitHub, nbviewer, an untrusted notebook or an executed copy show this instead of the
+    widget: the title, the transcript and the status line, as the widget last showed them.
+    """
+    head = f"<div><b>{html.escape(title)}</b></div>" if title else ""
+    note = f'<div style="font-size:0.8em;color:#777">({SNAPSHOT_NOTE})</div>'
+    return (
+        '<div class="smnb-live-snapshot">'
+        + head
+        + render_transcript_html(state)
+        + render_status_html(state, hint=hint)
+        + note
+        + "</div>"
+    )
+
+
+def snapshot_text(state: TranscriptState, *, title: str = "", hint: str | None = None) -> str:
+    """The whole view as plain text: title and status on one line, then the transcript."""
+    head = f"{title} · " if title else ""
+    text = state.final_text()
+    partial = state.partial_text()
+    if partial:
+        text = f"{text} [{partial}]" if text else f"[{partial}]"
+    return f"{head}{status_text(state, hint=hint)}\n{text or '(no speech yet)'}"

@@ -40,3 +40,33 @@ async def test_saved_directory_and_offline_recompute(clips: list[Path], tmp_path
     # (the JSONL log stores times to the microsecond, hence the tolerance)
     pd.testing.assert_frame_equal(again.summary[cols], r.summary[cols], atol=1e-6)
     assert len(smnb.load(out)) == 7  # 4 sessions + 3 warm-ups, each a Result
+
+
+async def test_reprs_count_measured_sessions_and_show_units(clips: list[Path]) -> None:
+    r = await asweep(clips, max_delay=[1, 2, 4], run_session=fake_session, progress=False,
+                     n_resamples=50)  # fmt: skip
+    text = repr(r)
+    # 2 files × 3 settings measured; the 3 warm-ups are announced, not counted.
+    assert text.startswith(
+        "<SweepResult: 6 measured sessions (+3 untimed warm-ups, not counted; 0 failed)"
+        " · 2 files × 3 settings · max_delay 1, 2, 4 s · pace realtime>"
+    ), text
+    table = r.display_table()
+    assert list(table.columns) == [
+        "max_delay (s)", "sessions", "words", "final p50 (s)", "final p95 (s)",
+        "partial p50 (s)", "flushed", "ref words", "WER", "WER 95% CI",
+    ]  # fmt: skip
+    assert table["final p50 (s)"].tolist() == ["0.50", "1.00", "2.00"]  # rounded, in seconds
+    assert table["sessions"].tolist() == [2, 2, 2]
+    html = r._repr_html_()
+    assert html.startswith("<div class='smnb-sweep'><div><b>SweepResult</b> · 6 measured")
+    assert "<th>WER 95% CI</th>" in html
+
+
+async def test_a_sweep_without_latency_shows_no_latency_columns(clips: list[Path]) -> None:
+    # pace "fast": the fake sessions' logs say so, as real ones do; accuracy only.
+    r = await asweep(clips, max_delay=[1, 4], run_session=fake_session, progress=False,
+                     warmup=False, n_resamples=50, pace="fast")  # fmt: skip
+    columns = list(r.display_table().columns)
+    assert columns == ["max_delay (s)", "sessions", "ref words", "WER", "WER 95% CI"], columns
+    assert r.summary["final_p50"].isna().all() and r.summary["wer"].notna().all()

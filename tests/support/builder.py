@@ -31,9 +31,18 @@ def item(content: str, start: float, end: float, kind: str = "word") -> dict[str
 class SessionLog:
     """Builds one session's records in time order."""
 
-    def __init__(self, *, audio_seconds: float = 4.0, chunk: float = 0.1, **config: Any) -> None:
+    def __init__(
+        self,
+        *,
+        audio_seconds: float = 4.0,
+        chunk: float = 0.1,
+        pace: str | None = None,
+        **config: Any,
+    ) -> None:
         self.clock = ManualClock()
         self.recorder = Recorder(self.clock)
+        if pace is not None:  # the transport's Session note, as a real session writes it
+            self.recorder.record_meta("Session", {"pace": pace, "chunk_seconds": chunk}, t=0.0)
         cfg = {"language": "en", "enable_partials": True, **config}
         self.recorder.record_sent(
             {

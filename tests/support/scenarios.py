@@ -51,8 +51,8 @@ REF_A = Reference(
 REF_B = Reference("hello world", (RefWord("hello", 0.2, 0.5), RefWord("world", 0.5, 0.9)), "b")
 
 
-def scenario_a(max_delay: float = 1.0) -> Recorder:
-    s = SessionLog(audio_seconds=2.5, max_delay=max_delay)
+def scenario_a(max_delay: float = 1.0, *, pace: str | None = None) -> Recorder:
+    s = SessionLog(audio_seconds=2.5, max_delay=max_delay, pace=pace)
     he, was, knot = ("he", 0.1, 0.3), ("was", 0.3, 0.6), ("knot", 0.6, 1.0)
     s.partial(0.5, he)
     s.partial(0.8, he, ("wash", 0.3, 0.6))

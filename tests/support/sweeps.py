@@ -31,7 +31,7 @@ def fake_log(spec: SessionSpec) -> Result:
     for k, (_, _, end) in enumerate(words):
         events.append((end + 0.1, "partial", k))
         events.append((end + delay, "final", k))
-    log = SessionLog(audio_seconds=words[-1][2] + 0.2, **spec.config)
+    log = SessionLog(audio_seconds=words[-1][2] + 0.2, pace=spec.pace, **spec.config)
     finalised = 0
     for t, kind, k in sorted(events):
         if kind == "final":

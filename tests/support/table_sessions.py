@@ -90,10 +90,11 @@ def transcript(
 class Session:
     """A recorder on a manual clock, with shortcuts for the usual records."""
 
-    def __init__(self, **config: Any) -> None:
+    def __init__(self, *, pace: str | None = None, **config: Any) -> None:
         self.clock = ManualClock()
         self.recorder = Recorder(self.clock)
-        self.recorder.record_meta("Session", {"url": "ws://127.0.0.1:1/v2", "source": "t.wav"})
+        note = {"url": "ws://127.0.0.1:1/v2", "source": "t.wav"}
+        self.recorder.record_meta("Session", {**note, "pace": pace} if pace else note)
         self.recorder.record_sent(
             {
                 "message": "StartRecognition",

@@ -7,9 +7,12 @@ tests/tables/conftest.py; times are binary fractions, so equality is exact.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from smnb import tables
-from smnb.recorder import Recorder
-from tests.support.table_sessions import Session, transcript, values, word
+from smnb.recorder import Recorder, read_jsonl
+from smnb.tables.columns import is_timed
+from tests.support.table_sessions import Session, fixture, transcript, values, word
 
 
 def test_words_of_the_simple_session(simple: Recorder) -> None:
@@ -93,3 +96,19 @@ def test_forced_finals_are_flagged() -> None:
     s.recv(1.0, {**msg, "forced": True})
     s.recv(1.0, msg)
     assert tables.transcripts(s.recorder)["forced"].tolist() == [True, False]
+
+
+def test_no_latency_when_the_audio_went_faster_than_real_time(
+    simple: Recorder, tmp_path: Path
+) -> None:
+    # The same log with its Session note saying pace "fast": arrival times stay, latency goes.
+    text = fixture("simple").read_text(encoding="utf-8")
+    assert '"pace":"realtime"' in text
+    (tmp_path / "messages.jsonl").write_text(text.replace('"pace":"realtime"', '"pace":"fast"'))
+    fast = read_jsonl(tmp_path / "messages.jsonl")
+    timed_words, fast_words = tables.words(simple), tables.words(fast)
+    assert fast_words["received_s"].tolist() == timed_words["received_s"].tolist()
+    assert timed_words["latency_s"].notna().all()
+    assert fast_words["latency_s"].isna().all()
+    assert tables.partials(fast)["latency_s"].isna().all()
+    assert not is_timed(fast) and is_timed(simple)

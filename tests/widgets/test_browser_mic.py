@@ -173,3 +173,38 @@ async def test_a_new_source_takes_over_and_ends_the_old_one() -> None:
     await asyncio.sleep(0.01)
     from_thread(mic, [({"type": "audio", "seq": 0}, pcm(1600, 3)), ({"type": "stopped"}, None)])
     assert len(await new_task) == 1
+
+
+async def test_start_is_disabled_once_the_session_has_ended() -> None:
+    mic = BrowserMic()
+    source = mic.source()
+    assert not mic.ended and "idle" in mic.status_text()
+    task = asyncio.create_task(collect(source))
+    await asyncio.sleep(0.01)
+    from_thread(mic, [({"type": "started", "native_rate": 48000}, None)])
+    from_thread(mic, [({"type": "audio", "seq": 0}, b"\0\0" * 1600)])
+    from_thread(mic, [({"type": "stopped", "seq": 1}, None)])
+    assert len(await asyncio.wait_for(task, 2.0)) == 1
+    # The synced trait the front end disables ▶ Start with (saved with the widget state).
+    assert mic.ended and "ended" in mic.message
+    assert "session ended" in mic.status_text()
+    # Feeding a new session with the same widget enables it again.
+    mic.source()
+    assert not mic.ended
+
+
+def test_static_renderings_get_a_line_of_text_beside_the_widget() -> None:
+    mic = BrowserMic()
+    data = mic._repr_mimebundle_()
+    data = data[0] if isinstance(data, tuple) else data
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == mic.model_id
+    assert data["text/plain"].startswith("Browser microphone · idle")
+    assert "needs a running kernel" in data["text/html"]
+
+
+def test_the_front_end_disables_start_from_the_synced_state() -> None:
+    # The JS reads `ended` when it renders (a saved notebook restores it) and on change.
+    js = BrowserMic()._esm
+    assert 'const ended = !on && model.get("ended");' in js
+    assert "button.disabled = ended;" in js
+    assert 'model.on("change:ended", showEnded);' in js

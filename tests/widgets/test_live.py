@@ -96,7 +96,7 @@ def test_finals_normal_partial_grey_and_status(rec: Recorder, clock: ManualClock
     status = view.status.value
     assert "1.0 s audio sent" in status
     assert "4 messages" in status  # RecognitionStarted, 2 partials, 1 final
-    assert "2 partials, 1 finals" in status
+    assert "2 partial, 1 final transcripts" in status
     # t0 = first frame's scheduled time − its audio_end; latency = (t − t0) − word end.
     t0 = 100.1 - 100.0 - 0.1
     assert f"last final latency {(rec.records[-1].t - t0) - 0.9:.2f} s" in status
@@ -255,13 +255,15 @@ async def test_stop_button_hands_over_to_the_session_loop(rec: Recorder) -> None
     await asyncio.sleep(0.01)
     assert len(t.stopped_on) == 1
     rec.record_received({"message": "EndOfTranscript"}, t=1.0)
-    assert view.stop_button.layout.display == "none"  # nothing left to stop
+    # Nothing left to stop: the button stays in place, disabled and no longer orange.
+    assert view.stop_button.disabled and view.stop_button.button_style == ""
+    assert view.stop_button.description == "Stop"
 
 
-def test_following_a_finished_session_hides_stop(rec: Recorder) -> None:
+def test_following_a_finished_session_disables_stop(rec: Recorder) -> None:
     rec.record_received({"message": "EndOfTranscript"}, t=1.0)
     view = LiveTranscript(rec, stop=lambda: None)
-    assert view.stop_button.layout.display == "none"
+    assert view.stop_button.disabled and view.stop_button.button_style == ""
     assert "✓ done" in view.status_text
 
 
@@ -312,7 +314,104 @@ def test_a_survived_problem_keeps_stop_and_the_session_going(rec: Recorder) -> N
     message = "AudioAdded.seq_no must be a non-negative integer, not None"
     rec.record_meta("Problem", {"error": "ProtocolError", "message": message})
     assert view.stop_button.layout.display != "none"  # audio still streams: Stop stays
+    assert not view.stop_button.disabled
     assert not view.state.finished and "error" not in view.status_text
     assert message in view.status_text  # listed, as a warning
     rec.record_received({"message": "EndOfTranscript"}, t=1.0)
-    assert view.stop_button.layout.display == "none" and "✓ done" in view.status_text
+    assert view.stop_button.disabled and "✓ done" in view.status_text
+
+
+class FakeHandle:
+    """An IPython DisplayHandle that records what its output was rewritten with."""
+
+    def __init__(self, bundle: dict[str, Any]) -> None:
+        self.bundles = [bundle]
+
+    def update(self, bundle: dict[str, Any], raw: bool = False) -> None:
+        assert raw
+        self.bundles.append(bundle)
+
+
+@pytest.fixture
+def shown(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
+    """IPython's display() replaced: every output a view creates, in order."""
+    import IPython.display
+
+    handles: list[FakeHandle] = []
+
+    def display(bundle: dict[str, Any], raw: bool = False, display_id: Any = None) -> FakeHandle:
+        assert raw and display_id is True
+        handles.append(FakeHandle(bundle))
+        return handles[-1]
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    return handles
+
+
+def test_the_output_carries_the_widget_and_a_snapshot_for_static_renderings(
+    rec: Recorder, shown: list[FakeHandle]
+) -> None:
+    started(rec)
+    view = LiveTranscript(rec, min_interval=0.0, stop=lambda: None, title="clip").display()
+    rec.record_received(final([word("hello", 0.0, 0.4)]), t=1.0)
+    rec.record_received(partial([word("wor", 0.4, 0.7)]), t=1.1)
+    (handle,) = shown
+    bundle = handle.bundles[0]
+    view_ref = bundle["application/vnd.jupyter.widget-view+json"]
+    assert view_ref == {"version_major": 2, "version_minor": 0, "model_id": view.widget.model_id}
+    # At display time nothing had arrived; the snapshot said so in words, not as VBox(...).
+    assert bundle["text/plain"].startswith("clip · ") and "(no speech yet)" in bundle["text/plain"]
+    assert "VBox" not in bundle["text/plain"]
+    # The session ends: the output is rewritten with what the view shows at the end.
+    rec.record_received({"message": "EndOfTranscript"}, t=2.0)
+    last = handle.bundles[-1]
+    assert len(handle.bundles) == 2
+    assert "✓ done" in last["text/plain"] and "hello [wor]" in last["text/plain"]
+    assert 'class="smnb-final">hello</span>' in last["text/html"]
+    assert "smnb-status" in last["text/html"] and "snapshot of the live view" in last["text/html"]
+    assert last["text/html"] == view.snapshot_html()
+
+
+def test_refresh_rewrites_the_outputs_too(rec: Recorder, shown: list[FakeHandle]) -> None:
+    started(rec)
+    view = LiveTranscript(rec, min_interval=100.0).display()
+    rec.record_received(final([word("late", 0, 0.2)]), t=1.0)
+    view.refresh()
+    assert "late" in shown[0].bundles[-1]["text/plain"]
+
+
+def test_views_shown_are_listed_in_order(rec: Recorder, shown: list[FakeHandle]) -> None:
+    from smnb.widgets import live_views
+
+    first = LiveTranscript(rec, title="first").display()
+    second = LiveTranscript(rec, title="second").display()
+    hidden = LiveTranscript(rec, title="never shown")
+    listed = live_views()
+    assert listed[-2:] == [first, second] and hidden not in listed
+    first.display()  # shown twice: listed once, and both outputs are kept up to date
+    assert live_views()[-2:] == [first, second]
+
+
+def test_the_view_carries_the_focus_guard_and_refresh_reaches_every_widget(
+    rec: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ipywidgets
+
+    from smnb.widgets.focus import FocusGuard
+
+    controls = ipywidgets.HTML("controls")
+    view = LiveTranscript(rec, controls=controls)
+    guards = [w for w in _all(view.widget) if isinstance(w, FocusGuard)]
+    assert len(guards) == 1
+    sent: list[Any] = []
+    for w in _all(view.widget):
+        monkeypatch.setattr(w, "send_state", lambda *a, _w=w, **k: sent.append(_w))
+    view.refresh()
+    assert {id(w) for w in sent} >= {id(controls), id(view.stop_button), id(guards[0])}
+
+
+def _all(widget: Any) -> list[Any]:
+    out = [widget]
+    for child in getattr(widget, "children", ()):
+        out += _all(child)
+    return out
