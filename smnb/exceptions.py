@@ -18,6 +18,7 @@
     ├── DeviceError                no microphone, or PortAudio missing
     └── LocalServerError           inside smnb's own server (answered to clients as ``Error``)
         ├── Rejected               a session or config change refused (``.error_type``, ``.reason``)
+        ├── SessionClosed (RuntimeError)   an in-process server session sent ``Error``
         └── EngineWorkerError (RuntimeError)   a recognizer worker died or its recognizer raised
             └── EngineAtCapacity   every recognizer the server may run is in use (quota_exceeded)
 
@@ -130,6 +131,10 @@ class Rejected(LocalServerError):
         super().__init__(f"{error_type}: {reason}")
         self.error_type = error_type
         self.reason = reason
+
+
+class SessionClosed(LocalServerError, RuntimeError):
+    """A server session driven in-process sent ``Error`` and closed (the message is the error)."""
 
 
 class EngineWorkerError(LocalServerError, RuntimeError):

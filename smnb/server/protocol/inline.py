@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from smnb.exceptions import SessionClosed
 from smnb.protocol.messages import Message
 from smnb.server.protocol.actions import (
     Action,
@@ -38,10 +39,6 @@ RAW16 = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
 
 Timed = list[tuple[float, Message]]
 """``(audio seconds decoded when it was sent, message)`` in the order sent."""
-
-
-class SessionClosed(RuntimeError):
-    """The session sent ``Error`` and closed (the message is the error)."""
 
 
 def run_inline(
