@@ -1,10 +1,10 @@
 """One session's recognizer, living in an engine worker process.
 
 :class:`RecognizerHandle` is what :meth:`smnb.server.engine.pool.EnginePool.open`
-returns: ``feed``, ``force_end_of_utterance``, ``finish``, ``speakers``, ``close``. Calls
-on one handle run one at a time. A worker that dies makes every pending and later call
-raise :class:`~smnb.exceptions.EngineWorkerError` at once; a recognizer that raises
-makes the call raise it with the remote traceback.
+returns: ``feed``, ``force_end_of_utterance``, ``finish``, ``speakers``, ``reconfigure``,
+``close``. Calls on one handle run one at a time. A worker that dies makes every pending
+and later call raise :class:`~smnb.exceptions.EngineWorkerError` at once; a recognizer
+that raises makes the call raise it with the remote traceback.
 
 Must not import: websockets, pandas, anything from ``smnb.session``.
 """

@@ -34,7 +34,7 @@ from typing import Any, Literal, Self
 from smnb.exceptions import EngineAtCapacity, EngineWorkerError
 from smnb.server.engine.capacity import CapacityModel, measure, usable_cpus
 from smnb.server.engine.handle import RecognizerHandle
-from smnb.server.engine.process import STOP_TIMEOUT, WorkerProcess, start_worker
+from smnb.server.engine.process import STOP_TIMEOUT, WorkerProcess, exiting, start_worker
 from smnb.server.engine.worker import (
     ExportState,
     Hooks,
@@ -277,7 +277,7 @@ class EnginePool:
     def _top_up(self) -> None:
         """Start workers until every waiting open and ``idle_workers`` spares are covered,
         never beyond ``capacity`` processes."""
-        if self._closed:
+        if self._closed or exiting():
             return
         total = len(self._idle) + len(self._busy) + self._starting
         wanted = self._waiting + self.idle_workers - len(self._idle) - self._starting
@@ -344,12 +344,10 @@ class EnginePool:
     def _idle_died(self, worker: WorkerProcess) -> None:
         """An idle worker's socket turned readable: it died (idle workers never speak)."""
         worker.unwatch()
-        if worker not in self._idle:
-            return
+        if worker not in self._idle or worker.stopped or exiting():
+            return  # stopped on purpose (the pool, or the interpreter, is closing)
         self._idle.remove(worker)
         worker.healthy = False
-        if worker.stopped:  # stopped on purpose (interpreter exit): nothing to replace
-            return
         log.warning("idle engine worker %d %s; replacing it", worker.pid, worker.describe_exit())
         self._retire(worker)
         self._top_up()

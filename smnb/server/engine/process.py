@@ -76,6 +76,8 @@ class WorkerProcess:
     """
 
     def __init__(self, hooks: Hooks) -> None:
+        if _EXITING:
+            raise EngineWorkerError("the interpreter is exiting: no new engine workers")
         _check_importable(hooks)
         parent, child = socket.socketpair()
         try:
@@ -267,11 +269,20 @@ def _reap(popen: subprocess.Popen[bytes]) -> None:
 
 
 _LIVE: weakref.WeakSet[WorkerProcess] = weakref.WeakSet()
+_EXITING = False
+
+
+def exiting() -> bool:
+    """True once the interpreter has begun stopping every worker (see :func:`_stop_all`)."""
+    return _EXITING
 
 
 @atexit.register
 def _stop_all() -> None:
-    """At interpreter exit: no worker outlives the server process."""
+    """At interpreter exit: no worker outlives the server process. A pool still running
+    (an embedded server on a daemon thread) sees its workers go and starts no others."""
+    global _EXITING
+    _EXITING = True
     workers = list(_LIVE)
     for worker in workers:
         worker.stopped = True

@@ -13,7 +13,7 @@ imports the carried state, prewarms and answers ``("ready", pid)``. After that e
 command ``(name, argument)`` gets ``("ok", value)`` or ``("error", traceback)``:
 
 * ``open`` (settings), ``feed`` (int16 bytes), ``force_end_of_utterance``, ``finish``,
-  ``speakers``: the recognizer's own calls;
+  ``speakers``, ``reconfigure`` (``(max_delay, max_delay_mode)``): the recognizer's own calls;
 * ``close``: ends the session; answers ``(exported state, CPU seconds, audio seconds)``,
   what the session cost, from which the pool learns the machine's real-time capacity;
 * ``calibrate`` (a 16 kHz mono WAV path): CPU seconds per audio second on that file;
