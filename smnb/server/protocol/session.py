@@ -5,16 +5,15 @@ transport hands it every client frame (:meth:`~ServerSession.receive_text`,
 :meth:`~ServerSession.receive_binary`) and every engine outcome
 (:meth:`~ServerSession.engine_done`); each call returns the
 :mod:`~smnb.server.protocol.actions` to carry out, in order. Every protocol decision lives
-here: ordering rules, acknowledgements, errors and their close codes, cutting
-audio into pieces for the recognizer, and when ``EndOfTranscript`` may go.
+here: ordering rules, which channel a message is for, errors and their close codes,
+``Info``/``Warning`` timing, and when ``EndOfTranscript`` may go.
 
-Audio is decoded to 16 kHz (:mod:`~smnb.server.audio.input`) and fed to the
-recognizer as soon as it arrives (holding audio back would add latency), in
-pieces cut on the partial cadence, so partials come every
-:data:`~smnb.server.protocol.transcript.PARTIAL_INTERVAL` of audio however the client
-chunks its frames. A frame is acknowledged once its audio
-has been decoded: the transport reads the next frame only after that, which is
-the backpressure a client sending faster than real time meets.
+Each channel's audio and transcript pipeline is a
+:class:`~smnb.server.protocol.channel.Channel`: audio is decoded and fed to the
+recognizer as soon as it arrives (holding audio back would add latency), in pieces cut
+on the partial cadence. A frame is acknowledged once its audio has been decoded: the
+transport reads the next frame only after that, which is the backpressure a client
+sending faster than real time meets.
 
 Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
@@ -23,34 +22,29 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from smnb.exceptions import ProtocolError, Rejected, UndecodableAudio
 from smnb.protocol import messages as m
 from smnb.protocol.messages import ClientMessage, ErrorType, Message, ServerMessage
-from smnb.server.audio.input import AudioDecoder, decoder_for
-from smnb.server.audio.volume import VolumeGate
+from smnb.server.audio.input import decoder_for
 from smnb.server.protocol import start
 from smnb.server.protocol.actions import (
     Action,
     Close,
     EngineCommand,
     Feed,
-    Finish,
     ForceEnd,
     OpenChannels,
     QuerySpeakers,
     Reconfigure,
     Send,
 )
-from smnb.server.protocol.postprocess import TranscriptPostprocessor
+from smnb.server.protocol.channel import PARTIAL_SAMPLES, Channel
 from smnb.server.protocol.start import SessionPlan
-from smnb.server.protocol.transcript import PARTIAL_INTERVAL, TranscriptWriter
-from smnb.server.recognizer import SAMPLE_RATE, Samples, Update
 
-PARTIAL_SAMPLES = round(PARTIAL_INTERVAL * SAMPLE_RATE)
+__all__ = ["PARTIAL_SAMPLES", "ServerSession", "State"]
 
 
 class State(Enum):
@@ -61,19 +55,6 @@ class State(Enum):
     RUNNING = "running"  # RecognitionStarted sent; audio flows
     DONE = "done"  # EndOfTranscript sent
     FAILED = "failed"  # Error sent; the socket is being closed
-
-
-@dataclass(slots=True, eq=False)
-class _Channel:
-    label: str | None
-    decoder: AudioDecoder
-    writer: TranscriptWriter
-    gate: VolumeGate
-    post: TranscriptPostprocessor
-    frames: int = 0  # audio frames received: the next ack's seq_no
-    fed: int = 0  # samples handed to the recognizer
-    ended: bool = False  # EndOfChannel / EndOfStream received
-    finished: bool = False  # the recognizer's finish() came back
 
 
 class ServerSession:
@@ -102,7 +83,7 @@ class ServerSession:
         """``(type, reason)`` of the Error this session sent, if any."""
         self._usage = usage
         self._quota = quota
-        self._channels: dict[str | None, _Channel] = {}
+        self._channels: dict[str | None, Channel] = {}
         self._speakers_at_end = False
         self._quality_sent = False
 
@@ -191,23 +172,11 @@ class ServerSession:
         if isinstance(command, Reconfigure):
             return []
         channel = self._channels[command.channel]
-        writer = channel.writer
         if isinstance(command, Feed):
-            sends = [command.ack] if command.ack is not None else []
-            out = [Send(msg) for msg in (*sends, *channel.post.process(writer.update(result)))]
-            if writer.eou_due():
-                if writer.pending_words:  # commit them first, then the final and the EOU
-                    out.append(ForceEnd(channel.label, forced=False))
-                else:  # all committed already: nothing to ask the recognizer
-                    idle = Update(processed_until=writer.processed)
-                    ended = writer.end_of_utterance(idle, forced=False)
-                    out += [Send(msg) for msg in channel.post.process(ended)]
-            return out
+            return channel.fed_result(command, result)
         if isinstance(command, ForceEnd):
-            ended = writer.end_of_utterance(result, forced=command.forced)
-            return [Send(msg) for msg in channel.post.process(ended)]
-        channel.finished = True
-        out = [Send(msg) for msg in channel.post.process(writer.finish(result))]
+            return channel.utterance_ended(result, forced=command.forced)
+        out = channel.finish(result)
         if all(c.finished for c in self._channels.values()):
             out += self._finale()
         return out
@@ -242,20 +211,8 @@ class ServerSession:
             return self.fail(ErrorType.INVALID_AUDIO_TYPE, f"Invalid audio type: {exc}")
         self.plan = plan
         self.state = State.OPENING
-        cfg = plan.transcription_config
         for label in plan.channels or (None,):
-            writer = TranscriptWriter(
-                language=cfg["language"],
-                channel=label,
-                partials=plan.enable_partials,
-                eou_trigger=plan.eou_trigger,
-                speakers=plan.speakers,
-                settle_delay=plan.settings.max_delay,
-            )
-            gate = VolumeGate(plan.volume_threshold)
-            post = TranscriptPostprocessor(plan.postprocess, gate.volume_between)
-            decoder = decoder_for(plan.audio_format)
-            self._channels[label] = _Channel(label, decoder, writer, gate, post)
+            self._channels[label] = Channel.open(label, plan)
         self._speakers_at_end = plan.get_speakers_at_end
         notices = [Send(w) for w in plan.notices]  # the service sends them this early
         return [*notices, OpenChannels(tuple(self._channels), plan.settings)]
@@ -284,7 +241,7 @@ class ServerSession:
 
     # --- audio ----------------------------------------------------------------
 
-    def _audio(self, channel: _Channel, data: bytes, ack_type: ServerMessage) -> list[Action]:
+    def _audio(self, channel: Channel, data: bytes, ack_type: ServerMessage) -> list[Action]:
         channel.frames += 1
         if channel.ended:
             return [Send(start.warning(
@@ -292,29 +249,9 @@ class ServerSession:
                 "audio received after the end of the stream was ignored",
                 seq_no=channel.frames,
             ))]  # fmt: skip
-        ack: Message = {"message": ack_type.value, "seq_no": channel.frames}
-        if channel.label is not None:
-            ack["channel"] = channel.label
-        feeds = self._feeds(channel, channel.gate.push(channel.decoder.push(data)))
+        pieces = channel.push(data, ack_type)  # decoded first: the input's rate may be known now
         quality = self._quality() if self.state is State.RUNNING else []
-        if not feeds:
-            return [*quality, Send(ack)]
-        last = feeds[-1]
-        feeds[-1] = Feed(last.channel, last.samples, ack=ack)
-        return [*quality, *feeds]
-
-    def _feeds(self, channel: _Channel, samples: Samples) -> list[Feed]:
-        """Cut decoded audio into recognizer pieces that never cross a partial-cadence
-        boundary (the recognizer keeps any part of a frame for the next piece)."""
-        feeds: list[Feed] = []
-        pos = 0
-        while pos < len(samples):
-            boundary = (channel.fed // PARTIAL_SAMPLES + 1) * PARTIAL_SAMPLES
-            step = min(len(samples) - pos, boundary - channel.fed)
-            feeds.append(Feed(channel.label, samples[pos : pos + step]))
-            pos += step
-            channel.fed += step
-        return feeds
+        return [*quality, *pieces]
 
     def _channel_audio(self, msg: Message) -> list[Action]:
         channel = self._channel_named(msg.get("channel"))
@@ -326,7 +263,7 @@ class ServerSession:
             return self.fail(ErrorType.INVALID_MESSAGE, "AddChannelAudio.data is not base64")
         return self._audio(channel, data, ServerMessage.CHANNEL_AUDIO_ADDED)
 
-    def _channel_named(self, label: Any) -> _Channel | list[Action]:
+    def _channel_named(self, label: Any) -> Channel | list[Action]:
         """The channel a multichannel message names, or the actions that reject it."""
         assert self.plan is not None
         if self.plan.channels is None:
@@ -352,13 +289,12 @@ class ServerSession:
             return channel
         return self._end(channel)
 
-    def _end(self, channel: _Channel) -> list[Action]:
+    def _end(self, channel: Channel) -> list[Action]:
         if channel.ended:
             return []
-        channel.ended = True
-        tail = channel.gate.finish(channel.decoder.finish())
+        tail = channel.end()  # decoded first: a file's header may only now be complete
         quality = self._quality(at_end=True) if self.state is State.RUNNING else []
-        return [*quality, *self._feeds(channel, tail), Finish(channel.label)]
+        return [*quality, *tail]
 
     def _finale(self) -> list[Action]:
         if self._speakers_at_end:
@@ -396,19 +332,10 @@ class ServerSession:
         delay = start.commit_delay(self.plan.transcription_config)
         self.plan.transcription_config.update(changes)
         new_delay = start.commit_delay(self.plan.transcription_config)
+        changed = new_delay if new_delay != delay else None  # for the words not final yet
         out: list[Action] = []
         for channel in self._channels.values():
-            if new_delay != delay and not channel.ended:  # for the words not final yet
-                channel.writer.settle_delay = new_delay[0]
-                out.append(Reconfigure(channel.label, *new_delay))
-            if "enable_partials" in changes:
-                channel.writer.partials = bool(changes["enable_partials"])
-            if "audio_filtering_config" in changes:
-                channel.gate.threshold = start.volume_threshold(changes)
-            conversation = changes.get("conversation_config")
-            if conversation is not None:
-                trigger = conversation.get("end_of_utterance_silence_trigger", 0.0)
-                channel.writer.eou_trigger = float(trigger)
+            out += channel.reconfigure(changes, changed)
         return out
 
     def _get_speakers(self, msg: Message) -> list[Action]:
