@@ -6,7 +6,7 @@
 ``("error", traceback)``, and never decides when it stops: the parent does.
 
 The ``default_*`` hooks are what the pool uses unless told otherwise: pocketsphinx
-recognizers, a prewarmed decoder, and the cepstral mean carried from worker to worker.
+recognizers and a prewarmed decoder; no engine state is carried between sessions.
 
 Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
 """
@@ -47,17 +47,12 @@ def default_prewarm() -> None:
 
 
 def default_export_state() -> str | None:
-    """The cepstral mean the worker's last session ended with."""
-    from smnb.server.pocketsphinx.decoder import carried_cmn
-
-    return carried_cmn()
+    """Nothing: a pocketsphinx session leaves no state for the next one (issue 10)."""
+    return None
 
 
 def default_import_state(state: str | None) -> None:
-    """Start a new worker's decoder from another worker's cepstral mean."""
-    from smnb.server.pocketsphinx.decoder import carry_cmn
-
-    carry_cmn(state)
+    """Nothing to import: every session starts from the same engine state."""
 
 
 def worker_main(
