@@ -49,10 +49,10 @@ SPLIT_ALLOWANCE = 0.15
 study"), so a final can end before the word the deadline was computed from. The deadline
 therefore counts from at most this long after the oldest word's start."""
 
-ASSUMED_DECODING_RTF = 0.25
+ASSUMED_DECODING_RTF = 0.2
 """CPU seconds one re-decoded audio second is assumed to take, on a shared 2-core machine
-(0.12–0.14 measured unloaded). Re-decoding is planned with this constant, not a clock, so
-the same audio always gives the same decisions."""
+(0.12–0.14 measured unloaded, 0.25–0.3 with eight busy processes). Re-decoding is
+planned with this constant, not a clock, so the same audio always gives the same decisions."""
 
 FLEXIBLE_HOLD = 2.0
 """In ``flexible`` mode a spoken number may hold its finals up to this long past the deadline."""

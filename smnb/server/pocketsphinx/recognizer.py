@@ -7,32 +7,36 @@ One instance decodes one audio stream:
   ``pocketsphinx.Endpointer`` rule without its 0.3 s output delay). Only speech, with a
   short pre-roll, is decoded.
 * The speech since the last cut is decoded incrementally as one pocketsphinx utterance,
-  a *unit*: ``fwdtree`` first pass while it grows, ``bestpath`` lattice search (with word
-  posteriors) when it ends.
+  a *unit* (:class:`~smnb.server.pocketsphinx.unit.UnitDecoder`): ``fwdtree`` first pass
+  while it grows, ``bestpath`` lattice search (with word posteriors) when it ends.
+* Every unit is normalised by a cepstral mean measured on this session's own audio
+  (:mod:`~smnb.server.pocketsphinx.cmn`), never carried from another session. A unit
+  whose audio moved that mean is decoded again before its words are committed: at its
+  end, and during a session's opening (:data:`OPENING_MILESTONES`), as long as the
+  oldest pending word's deadline leaves the time.
 * After each frame :class:`~smnb.server.pocketsphinx.commit_policy.CommitPolicy` checks the
-  first-pass words against ``max_delay``. A due word is committed either by cutting the unit at a
-  pause (its words then get bestpath + posteriors, the rest is re-decoded) or, with no
-  usable pause, straight from the first pass while the unit goes on. When the VAD hears
-  the utterance end, the unit ends and all its remaining words become finals.
-* ``confidence`` is the lattice posterior (clamped to 0–1) for bestpath finals and
-  :data:`FIRST_PASS_CONFIDENCE` for first-pass commits, which have none. Partials are the
-  unit's uncommitted first-pass words (``confidence`` 1.0, meaningless, as in the
-  service). ``processed_until`` is the audio consumed. ``utterance_ends`` holds the end
-  of the last word of each utterance closed by a pause, ``force_end_of_utterance`` or
-  ``finish`` (nothing for an utterance without words).
-* Deadlines are in audio time (a word is final at most ``max_delay`` − 0.15 s of audio
-  after its end, leaving room for 100 ms feeds and processing), so the output does not
-  depend on feed sizes: real time or as fast as possible give the same words. When no
-  word had to be committed before its utterance ended (:attr:`early_commits` stays 0,
-  typical at ``max_delay`` 4 for utterances under ~3.8 s), the finals are exactly those
-  of :func:`smnb.server.pocketsphinx.batch.recognize`.
+  first-pass words against ``max_delay``. A due word is committed either by cutting the
+  unit at a pause (its words then get bestpath + posteriors, the rest is re-decoded) or,
+  with no usable pause, straight from the first pass while the unit goes on. When the VAD
+  hears the utterance end, the unit ends and all its remaining words become finals.
+* ``confidence`` is the lattice posterior (clamped to 0–1) for bestpath finals and the
+  first-pass stability for words committed from the first pass (see
+  :mod:`~smnb.server.pocketsphinx.unit`). Partials are the unit's uncommitted first-pass
+  words (``confidence`` 1.0, meaningless, as in the service). ``processed_until`` is the
+  audio consumed. ``utterance_ends`` holds the end of the last word of each utterance
+  closed by a pause, ``force_end_of_utterance`` or ``finish`` (nothing for an utterance
+  without words).
+* Every decision is taken in audio time (a word is final at most ``max_delay`` − 0.15 s
+  of audio after its end; re-decoding is planned with an assumed CPU cost), so the output
+  depends on the audio and the settings alone: real time or as fast as possible, any
+  feed size, whatever this process decoded before. When no word had to be committed
+  before its utterance ended (:attr:`early_commits` stays 0, typical at ``max_delay`` 4
+  for utterances under ~3.8 s), the finals are exactly those of
+  :func:`smnb.server.pocketsphinx.batch.recognize`.
 
 The loaded decoder (≈0.5 s to load, ~100 MB) is cached per process and handed to the next
-recognizer, carrying its live cepstral mean (CMN) over
-(:mod:`~smnb.server.pocketsphinx.decoder`): a fresh decoder normalises its first utterance
-with a generic prior and garbles it. A session that added ``additional_vocab`` words leaves
-its decoder dirty, so it is dropped rather than reused (the next one is loaded with the
-carried CMN).
+recognizer (:mod:`~smnb.server.pocketsphinx.decoder`). A session that added
+``additional_vocab`` words leaves its decoder dirty, so it is dropped rather than reused.
 
 Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
 """
@@ -65,7 +69,7 @@ CUT_PREROLL = 0.15
 right after the committed one: a long silence at the start of a unit, heard with a fresh
 language-model history, invites an inserted "i" or "the"."""
 
-OPENING_MILESTONES = (1.0, 2.5)
+OPENING_MILESTONES = (0.5, 1.0, 2.0, 4.0)
 """Seconds of session audio after which the open unit is re-decoded with the mean measured
 so far, if that moved (once each): the first pass of a session's opening is normalised by
 the generic prior, and words committed from it before their unit ends would keep its
@@ -74,6 +78,8 @@ errors. Later units start from a mean measured on earlier speech."""
 RETUNE_CONTEXT = 1.0
 """Re-decoding a unit starts this long before its oldest pending word (or at the unit's
 start), so the language model has its history again by the words that matter."""
+
+
 
 class PocketsphinxRecognizer:
     """Streaming recognizer for one 16 kHz mono stream; see the module docstring."""
@@ -209,9 +215,9 @@ class PocketsphinxRecognizer:
     # ------------------------------------------------------------------ cepstral mean
 
     def _retune_opening(self, now: float) -> None:
-        """At each opening milestone, re-decode the unit if the mean moved, before words
-        are committed from its first pass (once the oldest pending word is half way to
-        its deadline; at a unit's end this happens in :meth:`_retune` anyway)."""
+        """Past an opening milestone, re-decode the unit with the mean measured so far
+        before words are committed from its first pass: once the oldest pending word is
+        half way to its deadline (a unit that ends sooner is re-decoded at its end)."""
         if not self._milestones or not self._provisional:
             return
         heard = self._cmn.heard + len(self._unit.audio) / (2 * SAMPLE_RATE)
@@ -224,19 +230,23 @@ class PocketsphinxRecognizer:
         self._retune(now)
         self._provisional = self._uncommitted(self._unit.first_pass(now))
 
+    def _anchor(self) -> float:
+        """Where re-decoding starts: the unit's start, or (once some of its words are
+        final) :data:`RETUNE_CONTEXT` before its oldest pending word."""
+        unit_start = self._unit.start_sample / SAMPLE_RATE
+        if self._provisional and self._committed_until > unit_start:
+            return max(unit_start, self._provisional[0].start_time - RETUNE_CONTEXT)
+        return unit_start
+
     def _retune(self, now: float) -> None:
         """Re-decode the pending part of the unit with the best mean, if that moved and
         the oldest pending word's deadline leaves the time."""
-        unit = self._unit
-        mean = unit.estimate()
-        if not moved(unit.mean, mean):
+        mean = self._unit.estimate()
+        if not moved(self._unit.mean, mean):
             return
-        unit_start = unit.start_sample / SAMPLE_RATE
-        anchor = unit_start
-        if self._provisional and self._committed_until > unit_start:
-            anchor = max(unit_start, self._provisional[0].start_time - RETUNE_CONTEXT)
+        anchor = self._anchor()
         if self._policy.can_redecode(self._provisional, now, now - anchor):
-            unit.retune(mean, round(anchor * SAMPLE_RATE))
+            self._unit.retune(mean, round(anchor * SAMPLE_RATE))
 
     # ------------------------------------------------------------------ units
 

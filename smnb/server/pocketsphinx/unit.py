@@ -76,7 +76,8 @@ class UnitDecoder:
     # ------------------------------------------------------------------ units
 
     def start(self, start_sample: int, audio: bytes = b"") -> None:
-        """Open a unit at ``start_sample``; ``audio`` (already heard) is decoded with the next feed."""
+        """Open a unit at ``start_sample``; ``audio`` (heard already) is decoded with the next
+        feed."""
         self.start_sample = start_sample
         self.audio = bytearray(audio)
         self._replay = audio
@@ -158,16 +159,15 @@ class UnitDecoder:
     def first_pass(self, now: float) -> tuple[Word, ...]:
         """The unit's current first-pass words, each with its stability as confidence."""
         words = self._words(self._decoder.seg(), posteriors=False)
+        before: dict[str, list[tuple[float, float]]] = {}
+        for content, start, t in self._seen:
+            before.setdefault(content, []).append((start, t))
         seen: list[tuple[str, float, float]] = []
         out: list[Word] = []
         for word in words:
+            candidates = before.get(word.content, ())
             first = next(
-                (
-                    t
-                    for content, start, t in self._seen
-                    if content == word.content and abs(start - word.start_time) <= SAME_WORD
-                ),
-                now,
+                (t for start, t in candidates if abs(start - word.start_time) <= SAME_WORD), now
             )
             seen.append((word.content, word.start_time, first))
             context = now - word.end_time

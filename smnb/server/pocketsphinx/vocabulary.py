@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from smnb.server.recognizer import VocabEntry
 
@@ -99,7 +99,9 @@ def plan(entries: Iterable[str | VocabEntry], lookup: Lookup) -> VocabularyPlan:
     return VocabularyPlan(tuple(words), tuple(skipped))
 
 
-def add_words(decoder: Any, entries: Iterable[str | VocabEntry]) -> tuple[dict[str, str], tuple[str, ...]]:
+def add_words(
+    decoder: Any, entries: Iterable[str | VocabEntry]
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """Add the pronounceable ``entries`` to a pocketsphinx ``decoder`` (dictionary and LM).
 
     Returns the added decoder tokens mapped to the text to output, and the entries that
