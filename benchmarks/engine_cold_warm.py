@@ -7,7 +7,8 @@ clip per session, 100 ms feeds) with the server's recognizer and prints:
   loaded decoder (cold) and with one that has just served every other clip and 5 s of
   white noise (warm). Since no session leaves state behind they must be equal;
 * **per-clip pooled WER** at max_delay 0.7 / 1 / 2 / 4 (fixed mode) beside whole-file
-  decoding (:func:`smnb.server.pocketsphinx.batch.recognize`, no latency limit), with a
+  decoding (the settings of :func:`smnb.server.pocketsphinx.batch.recognize`: no latency
+  limit), with a
   95 % bootstrap interval over clips, the share of words committed before their
   utterance ended, audio re-decoded (per audio second) and CPU real-time factor;
 * the same for one long stream: every clip in turn with 0.8 s pauses;
@@ -49,10 +50,15 @@ def load() -> tuple[list[str], list[np.ndarray], list[str]]:
     return names, audio, refs
 
 
-def decode(samples: np.ndarray, max_delay: float, decoder: object) -> tuple[list[Word], dict]:
-    if math.isinf(max_delay):
-        return batch.recognize(samples, decoder=decoder), {"early": 0, "redecoded": 0.0}
-    settings = RecognizerSettings(max_delay=max_delay, max_delay_mode="fixed")
+def decode(
+    samples: np.ndarray, max_delay: float, decoder: object
+) -> tuple[list[Word], dict[str, float]]:
+    """Stream ``samples`` in 100 ms feeds (``max_delay`` inf: the batch reference's settings)."""
+    settings = (
+        batch.NO_DEADLINE
+        if math.isinf(max_delay)
+        else RecognizerSettings(max_delay=max_delay, max_delay_mode="fixed")
+    )
     recognizer = PocketsphinxRecognizer(settings, decoder=decoder)
     words: list[Word] = []
     for i in range(0, len(samples), CHUNK):
@@ -125,9 +131,10 @@ def main() -> None:
     decoder = new_decoder()
     long_stream = np.concatenate([x for a in audio for x in (a, PAUSE)])
     long_ref = " ".join(refs)
-    results = {}
     for max_delay in (*MAX_DELAYS, math.inf):
-        pairs, rows, early, redecoded, total = [], [], 0, 0.0, 0
+        pairs: list[tuple[int, int]] = []
+        rows: list[tuple[float, bool]] = []
+        early, redecoded, total = 0.0, 0.0, 0
         cpu = time.process_time()
         for a, r in zip(audio, refs, strict=True):
             words, stats = decode(a, max_delay, decoder)
@@ -141,16 +148,19 @@ def main() -> None:
         rtf = (time.process_time() - cpu) / seconds
         low, high = interval(pairs, rng)
         name = "whole-file" if math.isinf(max_delay) else f"max_delay {max_delay}"
-        results[max_delay] = pooled(pairs)
         share = early / max(1, total)
         print(f"  {name:<30} {pooled(pairs):.3f} [{low:.3f}, {high:.3f}]  {share:5.2f}"
               f"  {redecoded / seconds:5.2f}  {rtf:5.3f}  {auc(rows):.3f}")  # fmt: skip
     print(f"\none stream of every clip ({len(long_stream) / 16000:.0f} s, 0.8 s pauses)")
+    long_seconds = len(long_stream) / 16000
     for max_delay in (*MAX_DELAYS, math.inf):
-        words, _ = decode(long_stream, max_delay, decoder)
+        cpu = time.process_time()
+        words, stats = decode(long_stream, max_delay, decoder)
+        rtf = (time.process_time() - cpu) / long_seconds
         wer = pooled([errors(long_ref, " ".join(w.content for w in words))])
         name = "whole-file" if math.isinf(max_delay) else f"max_delay {max_delay}"
-        print(f"  {name:<30} {wer:.3f}  conf AUC {auc(labelled(long_ref, words)):.3f}")
+        print(f"  {name:<30} {wer:.3f}  re-dec {stats['redecoded'] / long_seconds:.2f}"
+              f"  RTF {rtf:.3f}  conf AUC {auc(labelled(long_ref, words)):.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":
