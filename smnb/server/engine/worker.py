@@ -23,7 +23,7 @@ The worker never decides when it stops: the server does (``exit``, then terminat
 End of file on its socket means the server has gone, and the worker exits too.
 
 The ``default_*`` hooks are what the pool uses unless told otherwise: pocketsphinx
-recognizers, a prewarmed decoder, and the cepstral mean carried from worker to worker.
+recognizers and a prewarmed decoder; no engine state is carried between sessions.
 
 Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
@@ -74,17 +74,12 @@ def default_prewarm() -> None:
 
 
 def default_export_state() -> str | None:
-    """The cepstral mean the worker's last session ended with."""
-    from smnb.server.pocketsphinx.decoder import carried_cmn
-
-    return carried_cmn()
+    """Nothing: a pocketsphinx session leaves no state for the next one (issue 10)."""
+    return None
 
 
 def default_import_state(state: str | None) -> None:
-    """Start a new worker's decoder from another worker's cepstral mean."""
-    from smnb.server.pocketsphinx.decoder import carry_cmn
-
-    carry_cmn(state)
+    """Nothing to import: every session starts from the same engine state."""
 
 
 class _Worker:
