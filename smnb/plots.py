@@ -391,21 +391,35 @@ def displayed_wer(
     curves: pd.DataFrame,
     *,
     by: str | Sequence[str] = "max_delay",
+    final: pd.DataFrame | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Displayed-text WER against lag τ after each word's end, one curve per setting."""
+    """Displayed-text WER against lag τ after each word's end, one curve per setting.
+
+    ``final`` (a summary with the ``by`` columns and ``wer``) adds each setting's final WER
+    as a dotted line: the level its curve reaches once every final has arrived.
+    """
     ax = _axes(ax)
     keys = _by(by)
+    finals = {}
+    if final is not None and "wer" in final:
+        finals = {(tuple(row[k] for k in keys)): float(row["wer"]) for _, row in final.iterrows()}
     for key, part, hue in _settings(curves, keys):
         part = part.sort_values("lag_s")
         ax.plot(
             part["lag_s"], part["wer"], marker="o", ms=3, lw=2, color=hue, label=_label(keys, key)
         )
+        level = finals.get(key)
+        if level is not None and math.isfinite(level):
+            ax.axhline(level, color=hue, ls=":", lw=1.2)
     ax.set_xlabel("lag τ after the end of the word (s)")
     ax.set_ylabel("WER of the text on screen")
     ax.set_title("What a viewer saw, τ seconds after each word")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     if ax.lines:
-        ax.legend(fontsize="small")
+        handles = ax.get_legend_handles_labels()[0]
+        if finals:
+            handles.append(Line2D([], [], color="0.3", ls=":", lw=1.2, label="dotted: final WER"))
+        ax.legend(handles=handles, fontsize="small")
     return ax

@@ -194,3 +194,12 @@ def test_tradeoff_against_max_delay_when_no_latency_was_measured() -> None:
     assert list(ax.get_lines()[0].get_xdata()) == [1.0, 2.0]
     assert ax.get_xlabel() == "max_delay (s)"
     assert not any("latency" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+def test_displayed_wer_marks_the_final_wer_it_converges_to() -> None:
+    t = _tables()
+    s = summarise(t, ["max_delay"], n_resamples=50)
+    ax = plots.displayed_wer(displayed_wer(t, ["max_delay"]), final=s, ax=_ax())
+    dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert sorted(line.get_ydata()[0] for line in dotted) == sorted(s["wer"].tolist())
+    assert "dotted: final WER" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -140,7 +140,8 @@ class SweepResult:
 
     def plot_displayed_wer(self, ax: Any = None) -> Any:
         """:func:`smnb.plots.displayed_wer` of this sweep (needs references)."""
-        return plots.displayed_wer(self.displayed, by=self.by, ax=ax)
+        final = self.summary if self.has_references else None
+        return plots.displayed_wer(self.displayed, by=self.by, final=final, ax=ax)
 
     def first_ok(self) -> str | None:
         """The id of the first successful session in run order with final words, if any."""

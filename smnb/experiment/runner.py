@@ -256,7 +256,8 @@ async def asweep(
         line = Progress(len(specs), warmups=n_warm, enabled=progress).start()
         if warmup:  # the smallest file is enough to load models and warm connections
             smallest = min(specs, key=lambda s: (Path(s.file).stat().st_size, s.order))
-            outcomes += await warmups(smallest, run, out, n_warm)
+            in_process = executor is None and run_session is None
+            outcomes += await warmups(smallest, run, out, n_warm, trim=in_process)
         outcomes += await run_all(specs, run, concurrency, line)
     # Analysis is CPU work: off the event loop, so a notebook stays responsive.
     result = await asyncio.to_thread(

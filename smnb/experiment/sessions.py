@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import wave
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -128,14 +129,18 @@ async def _guarded(run: RunSession, spec: SessionSpec) -> SessionOutcome:
 
 
 async def warmups(
-    first: SessionSpec, run: RunSession, out: str | Path | None, n: int
+    first: SessionSpec, run: RunSession, out: str | Path | None, n: int, *, trim: bool = False
 ) -> list[SessionOutcome]:
     """``n`` untimed sessions at once: as many warm recognizers/connections as will be used.
 
-    They stream as fast as the server takes the audio (``pace="fast"``): they are there to
-    load models and open connections, and nothing of them is measured, so waiting for the
-    audio's real-time length would only lengthen the sweep.
+    They stream as fast as the server takes the audio (``pace="fast"``), and with ``trim``
+    (sessions run in this process) and ``out`` only the first :data:`WARMUP_SECONDS` of it
+    (a copy in ``out/sessions``; executors and hooks get the file as it is): they are there
+    to load models and open connections, and nothing of them is measured, so a whole
+    long-form stream would only lengthen the sweep.
     """
+    if trim and out is not None:
+        first = dataclasses.replace(first, file=str(_trimmed(first.file, Path(out) / "sessions")))
     specs = []
     for k in range(n):
         sid = f"warmup-{k + 1}"
@@ -147,6 +152,26 @@ async def warmups(
         )
     outcomes = await asyncio.gather(*(_guarded(run, spec) for spec in specs))
     return [dataclasses.replace(o, status=WARMUP if o.status == OK else FAILED) for o in outcomes]
+
+
+WARMUP_SECONDS = 3.0
+"""Audio a warm-up session streams: enough to load a recognizer and decode some speech."""
+
+
+def _trimmed(source: str, folder: Path) -> Path:
+    """The first :data:`WARMUP_SECONDS` of ``source`` as a 16 kHz mono WAV in ``folder``."""
+    from smnb.audio.decode import SAMPLE_RATE, decode_file
+
+    audio = decode_file(source, sample_rate=SAMPLE_RATE)
+    samples = audio.samples[: round(WARMUP_SECONDS * SAMPLE_RATE), 0]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "warmup-audio.wav"
+    with wave.open(str(path), "wb") as fh:
+        fh.setnchannels(1)
+        fh.setsampwidth(2)
+        fh.setframerate(SAMPLE_RATE)
+        fh.writeframes(samples.astype("<i2").tobytes())
+    return path
 
 
 async def run_all(

@@ -10,6 +10,7 @@ transcripts/timings): nothing talks to a server, and an import-linter contract f
 * :class:`Reference` — reference text and word timings (``<audio>.txt``,
   ``<audio>.words.json``).
 * :mod:`~smnb.metrics.normalise` — the pinned text normaliser (name + version recorded).
+* :func:`final_cadence` — how steadily ``AddTranscript`` messages come, in audio time.
 * :mod:`~smnb.metrics.stats` — quantiles (``q`` in 0–1, numpy ``linear``) and the file bootstrap.
 
 Definitions are in each module's docstring and in ``docs/experiments.md``.
@@ -18,6 +19,7 @@ Definitions are in each module's docstring and in ``docs/experiments.md``.
 from __future__ import annotations
 
 from smnb.metrics.accuracy import Score, pooled, score, score_words, wer_interval
+from smnb.metrics.cadence import Cadence, final_cadence
 from smnb.metrics.latency import LATENCY_COLUMNS
 from smnb.metrics.reference import Reference, RefWord, align
 from smnb.metrics.session import SessionMetrics, analyse
@@ -30,6 +32,7 @@ __all__ = [
     "DEFAULT_LAGS",
     "LATENCY_COLUMNS",
     "QUANTILE_METHOD",
+    "Cadence",
     "RefWord",
     "Reference",
     "Score",
@@ -43,6 +46,7 @@ __all__ = [
     "build_tracks",
     "displayed_errors",
     "displayed_wer",
+    "final_cadence",
     "pooled",
     "prefix_align",
     "quantile",

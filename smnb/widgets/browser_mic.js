@@ -73,20 +73,27 @@ class SmnbPcm extends AudioWorkletProcessor {
 registerProcessor("smnb-pcm", SmnbPcm);
 `;
 
-// One capture per model, shared by all views of it (a widget shown twice must not
-// send the audio twice).
-const captures = new WeakMap();
+// One capture per widget, shared by all its views: a widget shown twice must not send the
+// audio twice, and a view re-rendered while recording (its output rewritten) must find the
+// capture running. Keyed by the widget's own synced `key`, in maps on the window: the model
+// object a view receives, and even this module, may be new for each render.
+const registry = (name) => (window[name] = window[name] || new Map());
+const captures = registry("__smnbMicCaptures");
+const allViews = registry("__smnbMicViews");
+const keyOf = (model) => model.get("key");
 
 async function startCapture(model, views) {
-  if (captures.has(model)) return;
-  const cap = { stopping: false, seq: 0, samples: 0 };
-  captures.set(model, cap);
+  const key = keyOf(model);
+  if (captures.has(key)) return;
+  // cap.model: the newest view's model, through which the audio goes to the kernel.
+  const cap = { stopping: false, seq: 0, samples: 0, model };
+  captures.set(key, cap);
   const say = (text, cls) => views.forEach((v) => v.setStatus(text, cls));
   const fail = (message) => {
-    captures.delete(model);
+    captures.delete(key);
     say(message, "error");
     views.forEach((v) => v.setRecording(false));
-    model.send({ type: "error", message });
+    cap.model.send({ type: "error", message });
   };
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     fail("this page cannot use a microphone (it needs https or localhost)");
@@ -124,12 +131,12 @@ async function startCapture(model, views) {
     cap.node.port.onmessage = (e) => {
       if (e.data.pcm) {
         cap.samples += e.data.pcm.byteLength / 2;
-        model.send({ type: "audio", seq: cap.seq++, rate: targetRate, t: Date.now() }, undefined, [e.data.pcm]);
+        cap.model.send({ type: "audio", seq: cap.seq++, rate: targetRate, t: Date.now() }, undefined, [e.data.pcm]);
         views.forEach((v) => v.setLevel(e.data.peak / 32767));
       }
-      if (e.data.done) finishCapture(model, views);
+      if (e.data.done) finishCapture(key, views);
     };
-    model.send({ type: "started", native_rate: cap.ctx.sampleRate });
+    cap.model.send({ type: "started", native_rate: cap.ctx.sampleRate });
     say(`recording (${cap.ctx.sampleRate} Hz → ${targetRate} Hz)`, "recording");
     views.forEach((v) => v.setRecording(true));
     if (cap.stopping) cap.node.port.postMessage("flush"); // stop clicked during set-up
@@ -140,7 +147,7 @@ async function startCapture(model, views) {
 }
 
 function stopCapture(model) {
-  const cap = captures.get(model);
+  const cap = captures.get(keyOf(model));
   if (!cap || cap.stopping) return;
   cap.stopping = true;
   // The worklet answers {done} after its last samples; during set-up, startCapture
@@ -148,21 +155,19 @@ function stopCapture(model) {
   if (cap.node) cap.node.port.postMessage("flush");
 }
 
-function finishCapture(model, views) {
-  const cap = captures.get(model);
+function finishCapture(key, views) {
+  const cap = captures.get(key);
   if (!cap) return;
-  captures.delete(model);
+  captures.delete(key);
   cap.stream.getTracks().forEach((t) => t.stop());
   cap.ctx.close();
-  model.send({ type: "stopped", seq: cap.seq });
+  cap.model.send({ type: "stopped", seq: cap.seq });
   views.forEach((v) => {
     v.setRecording(false);
     v.setLevel(0);
-    v.setStatus(`stopped after ${(cap.samples / model.get("sample_rate")).toFixed(1)} s`);
+    v.setStatus(`stopped after ${(cap.samples / cap.model.get("sample_rate")).toFixed(1)} s`);
   });
 }
-
-const allViews = new WeakMap();
 
 function render({ model, el }) {
   smnbKeepFocus(); // keep_focus.js, prepended by the kernel side
@@ -182,8 +187,10 @@ function render({ model, el }) {
   root.append(button, meter, status, note);
   el.appendChild(root);
 
-  if (!allViews.has(model)) allViews.set(model, new Set());
-  const views = allViews.get(model);
+  const key = keyOf(model);
+  if (!allViews.has(key)) allViews.set(key, new Set());
+  const views = allViews.get(key);
+  if (captures.has(key)) captures.get(key).model = model; // re-rendered while recording
   const view = {
     setStatus(text, cls) {
       status.textContent = text;
@@ -203,12 +210,12 @@ function render({ model, el }) {
     },
   };
   views.add(view);
-  view.setRecording(captures.has(model));
+  view.setRecording(captures.has(key));
   const idle = () => (model.get("ended") ? "session ended" : "idle");
-  view.setStatus(captures.has(model) ? "recording" : idle());
+  view.setStatus(captures.has(key) ? "recording" : idle());
   const showEnded = () => {
-    view.setRecording(captures.has(model));
-    if (!captures.has(model) && model.get("ended")) view.setStatus("session ended");
+    view.setRecording(captures.has(key));
+    if (!captures.has(key) && model.get("ended")) view.setStatus("session ended");
   };
   model.on("change:ended", showEnded);
 
@@ -217,7 +224,7 @@ function render({ model, el }) {
   model.on("change:message", showMessage);
 
   button.addEventListener("click", () => {
-    if (captures.has(model)) stopCapture(model);
+    if (captures.has(key)) stopCapture(model);
     else if (!model.get("ended")) startCapture(model, views);
   });
   const onCustom = (msg) => {

@@ -23,6 +23,7 @@ import asyncio
 import html
 import logging
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +61,15 @@ class BrowserMic(anywidget.AnyWidget):
     sample_rate = traitlets.Int(16_000).tag(sync=True)
     chunk_ms = traitlets.Int(100).tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)  # kernel-side explanations, shown under
+    key = traitlets.Unicode().tag(sync=True)
+    """This widget's id in the page: a capture outlives a re-render of its view (the JS keys
+    its running capture by it, not by the view's model object)."""
     ended = traitlets.Bool(False).tag(sync=True)
     """True once the session this microphone fed has ended: ▶ Start is disabled (a new
     session needs the cell run again), in the page and in a saved notebook alike."""
 
     def __init__(self, *, sample_rate: int = 16_000, chunk_ms: int = 100, **kwargs: Any) -> None:
+        kwargs.setdefault("key", uuid.uuid4().hex)
         super().__init__(sample_rate=sample_rate, chunk_ms=chunk_ms, **kwargs)
         self._lock = threading.Lock()
         self._source: BrowserMicSource | None = None  # the session being fed, if any

@@ -214,6 +214,18 @@ def poll(fn: Any, until: Any, timeout: float, every: float = 0.2) -> Any:
 
 # --- the tests ---------------------------------------------------------------------------
 
+ACTIVE_CELL = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+ALL_RAN = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    const prompts = [...panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+    return panel.sessionContext.session.kernel.status === 'idle'
+        && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+}"""
+PROMPTS = """() => window.jupyterapp.shell.currentWidget.content.widgets.map(
+    cell => cell.model.type === 'code' ? String(cell.model.executionCount) : '')"""
+CELL_OF = """selector => window.jupyterapp.shell.currentWidget.content.widgets.findIndex(
+    cell => cell.node.querySelector(selector) !== null)"""
+
 READ_PARTIAL = """view => {
     const e = view.querySelector('.smnb-partial');
     return e ? [e.textContent || '', getComputedStyle(e).color] : ['', ''];
@@ -249,6 +261,8 @@ def test_live_view_shows_partials_changing_then_finals(page: Any, lab: dict[str,
     assert overlap(" ".join(final)) >= 0.5, final
     status = view.locator(".smnb-status").text_content() or ""
     assert "✓ done" in status and "last final latency" in status, status
+    # Nothing left to stop: the view's Stop button is disabled once the session is done.
+    assert view.locator("button.widget-button").first.is_disabled()
     # The partial is grey, the final is not.
     assert colors == {"rgb(138, 138, 138)"}, colors
     final_color = view.locator(".smnb-final").first.evaluate("e => getComputedStyle(e).color")
@@ -266,8 +280,23 @@ def test_browser_mic_streams_the_fake_microphone_into_the_kernel(
     mic_view = page.locator(".jp-OutputArea-output .smnb-live").filter(
         has=page.locator(".smnb-mic-button")
     )
+    # Let "Run All" finish (the microphone's session keeps waiting for audio), then work as
+    # a user would: the notebook has the focus, its last cell is the active one.
+    poll(lambda: page.evaluate(ALL_RAN), bool, timeout=180)
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.content.node.focus()")
+    active = page.evaluate(ACTIVE_CELL)
+    mic_cell = page.evaluate(CELL_OF, ".smnb-mic-button")
+    prompts = page.evaluate(PROMPTS)
+    assert mic_cell != active and not button.is_disabled()
     button.click()
     page.locator(".smnb-mic-status[data-state=recording]").wait_for(timeout=20_000)
+    # The click did not select the microphone's cell, so Shift+Enter runs the active cell
+    # (the wrap-up: its prompt number moves) and never re-runs the microphone's cell.
+    assert page.evaluate(ACTIVE_CELL) == active
+    page.keyboard.press("Shift+Enter")
+    poll(lambda: page.evaluate(PROMPTS)[active], lambda p: p != prompts[active], timeout=30)
+    assert page.evaluate(PROMPTS)[mic_cell] == prompts[mic_cell]
+    assert button.text_content() == "■ Stop microphone"
     # Let the whole clip (and its trailing silence) through, then stop in the widget.
     speech = soundfile.info(str(SAMPLE.with_suffix(".wav"))).duration + PAD_SECONDS
     status = mic_view.locator(".smnb-status")
@@ -287,6 +316,11 @@ def test_browser_mic_streams_the_fake_microphone_into_the_kernel(
     mic_view.scroll_into_view_if_needed()
     mic_view.screenshot(path=str(ARTIFACTS / "browser-mic-done.png"))
     assert "✓ done" in status_text(), status_text()
+    # The session has ended: ▶ Start is disabled (this widget has no session left to feed)
+    # and so is the view's Stop.
+    poll(button.is_disabled, bool, timeout=10)
+    assert button.text_content() == "▶ Start microphone"
+    assert mic_view.locator("button.widget-button").first.is_disabled()
     # In the kernel: audio arrived without gaps and the speech was transcribed.
     report = kernel_eval(
         lab,

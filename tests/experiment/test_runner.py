@@ -143,6 +143,11 @@ async def test_end_to_end_on_the_local_server(
     assert r.manifest["server"]["url"].startswith("ws://127.0.0.1:")
     assert (out / "latency.csv").is_file() and (out / "latency_ecdf.png").is_file()
     assert len(list((out / "sessions").glob("*/messages.jsonl"))) == 9  # 6 + 3 warm-ups
+    # Warm-ups only load the recognizers: the first 3 s of the smallest file, at fast pace.
+    for sid in r.sessions.loc[r.sessions["order"] < 0, "session_id"]:
+        warm = r.results[sid]
+        assert warm.audio_seconds is not None and warm.audio_seconds <= 3.0 + 1e-6
+        assert warm.messages.query("type == 'Session'")["payload"].iloc[0]["pace"] == "fast"
 
 
 async def test_every_setting_is_checked_before_any_session_runs(clips: list[Path]) -> None:

@@ -44,7 +44,7 @@ def check_latency_vs_max_delay(nb: Any, cwd: Path) -> None:
     assert "sweep: 6/6 sessions done (+3 untimed warm-ups) · 0 failed" in sweep, sweep
     assert "<SweepResult: 6 measured sessions (+3 untimed warm-ups, not counted; 0 failed)" in sweep
     assert "<b>SweepResult</b> · 6 measured sessions" in sweep
-    assert "<table" in text_of(cell_with(nb, "result.summary[columns]"))
+    assert "<table" in text_of(cell_with(nb, "result.summary.set_index(\"max_delay\")[columns]"))
     assert images(cell_with(nb, "result.plot_ecdf(ax=left)")) == 1
     assert images(cell_with(nb, "result.plot_timeline(")) == 1
     assert images(cell_with(nb, "result.plot_displayed_wer(")) == 1

@@ -23,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,11 +154,12 @@ def check_live_and_microphone(nb: Any, cwd: Path) -> None:
     waited = text_of(cell_with(nb, "await mic.wait_for_audio"))
     assert "No audio from the browser microphone yet" in waited and "headless run" in waited
     assert "waiting for audio" in text_of(cell_with(nb, "print(mic_view.status_text)"))
-    # The wrap-up ended the waiting microphone session: Start and Stop are both disabled in
-    # the saved state, and the snapshot says so.
-    assert mics[0]["ended"] is True
-    assert all(b["disabled"] for b in mic_view["buttons"]), mic_view["buttons"]
-    assert "✓ done" in mic_view["snapshot_text"]
+    # The microphone's session still waits for audio: in the saved state its Start is enabled
+    # (no session has ended) and so is its Stop, and the snapshot says it is waiting.
+    assert mics[0]["ended"] is False
+    (mic_stop,) = mic_view["buttons"]
+    assert mic_stop["disabled"] is False and mic_stop["button_style"] == "warning", mic_stop
+    assert "waiting for audio" in mic_view["snapshot_text"]
     # Local mic: a clear DeviceError message where there is none, a live view otherwise.
     local = cell_with(nb, "Microphone(max_seconds=15)")
     assert "Skipping the local microphone: no microphone" in text_of(local) or widget_views(
@@ -307,8 +309,20 @@ def test_binder_configuration(tmp_path: Path) -> None:
     binder = ROOT / "binder"
     assert not (ROOT / ".binder").exists(), "binder/ and .binder/ together break repo2docker"
     requirements = (binder / "requirements.txt").read_text().split("\n")
-    assert "." in [line.split("#")[0].strip() for line in requirements]
-    assert re.fullmatch(r"python-3\.1[12]\n?", (binder / "runtime.txt").read_text())
+    entries = [line.split("#")[0].strip() for line in requirements]
+    entries = [e for e in entries if e]
+    assert entries[-1] == "."  # smnb itself, after everything it needs, pinned
+    # A lock: every other line pins one exact version, and smnb's runtime dependencies
+    # and JupyterLab are all among them (so no rebuild picks a newer numpy or pandas).
+    pins = dict(e.split("==") for e in entries[:-1])
+    assert all(re.fullmatch(r"[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+", e) for e in entries[:-1])
+    pinned = {re.sub(r"[-_.]+", "-", name).lower() for name in pins}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0] for d in project["dependencies"]]
+    missing = {re.sub(r"[-_.]+", "-", w).lower() for w in [*wanted, "jupyterlab"]} - pinned
+    assert not missing, f"binder/requirements.txt does not pin {sorted(missing)}"
+    runtime = (binder / "runtime.txt").read_text()
+    assert re.fullmatch(r"python-3\.1[12]\n?", runtime)
     post_build = binder / "postBuild"
     assert os.access(post_build, os.X_OK), "postBuild must be executable"
     env = dict(

@@ -208,3 +208,12 @@ def test_the_front_end_disables_start_from_the_synced_state() -> None:
     assert 'const ended = !on && model.get("ended");' in js
     assert "button.disabled = ended;" in js
     assert 'model.on("change:ended", showEnded);' in js
+
+
+def test_each_microphone_has_its_own_key_for_the_front_end() -> None:
+    # The JS keys a running capture by this synced key, so a view re-rendered mid-recording
+    # (its output rewritten by refresh()) finds its capture instead of offering ▶ Start.
+    first, second = BrowserMic(), BrowserMic()
+    assert len(first.key) == 32 and first.key != second.key
+    assert 'const keyOf = (model) => model.get("key");' in first._esm
+    assert "captures.get(key).model = model" in first._esm
