@@ -198,7 +198,8 @@ class BrowserMicSource(LiveSource):
     Args:
         mic: the widget that delivers the audio.
         no_audio_timeout: end the stream when no audio has arrived this many
-            seconds after streaming began (``None``: wait for the user).
+            seconds after streaming began (``None``: wait for the user's click however
+            long it takes; the service ends a session after an hour without audio).
         stop_grace: after :meth:`stop`, how long to wait for the browser's last
             samples before ending the stream anyway.
         clock: monotonic seconds for ``Chunk.captured_t``.

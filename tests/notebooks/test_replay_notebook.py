@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
 
 import smnb
+from smnb.metrics import analyse
 from smnb.result import Result
 from tests.notebooks.cells import cell_with, text_of
 from tests.notebooks.test_notebooks import NOTEBOOK_DIR, SAMPLES, TIMEOUT, kernel  # noqa: F401
@@ -69,7 +71,13 @@ def test_the_replay_notebook_runs_and_shows_the_recordings_timing(
     latency = plain(cell_with(nb, "final_p50="))
     service, recording = row(latency, "service"), row(latency, "recording")
     assert service[0] == recording[0]  # the same words were counted
-    assert abs(service[1] - recording[1]) <= 0.1 and recording[1] == 0.78, latency
+    assert abs(service[1] - recording[1]) <= 0.1, latency
+    # The table counts the words metrics score: Whisper-normalised ("we're" is two, the
+    # spoken "one two three one two three" is one number, timed by its last word), so its
+    # p50 is analyse()'s median, not the card's p50 over the service's own words (0.78
+    # above). The same numbers, rounded as DataFrame.round rounds them, must come out.
+    counted = analyse(recorded).latency.query("counted")["final_latency_s"]
+    assert recording[:2] == [len(counted), np.round(counted.median(), 2)], latency
     assert row(latency, "local engine")[0] > 0  # the local engine counted words too
 
     cadence = plain(cell_with(nb, "def cadence("))

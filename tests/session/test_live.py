@@ -14,6 +14,7 @@ from smnb.recorder import Recorder
 from smnb.session.live import live
 from smnb.session.options import KEYWORD_DEFAULTS
 from smnb.widgets import BrowserMic, BrowserMicSource, LiveTranscript
+from tests.support.display import fake_display
 
 
 class FakeHandle:
@@ -79,15 +80,19 @@ async def test_live_with_the_browser_mic_shows_it_above_the_transcript(
 async def test_live_displays_once(
     started: list[FakeHandle], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shown: list[Any] = []
-    import IPython.display
-
-    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    shown = fake_display(monkeypatch)
     view = live("a.wav", title="A")
-    assert shown == [view.widget]
+    # One output, a raw mime bundle: the view's widget (live front ends) and its snapshot.
+    (output,) = shown
+    assert output.kwargs == {"raw": True, "display_id": True}
+    (bundle,) = output.objs
+    assert bundle == view._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.widget.model_id
     assert view.title.value == "<b>A</b>"
 
 
 def test_exports() -> None:
-    assert smnb.widgets.__all__ == ["BrowserMic", "BrowserMicSource", "LiveTranscript"]
+    # live_views is for users: notebook 02's last cell refreshes every view shown with it.
+    expected = ["BrowserMic", "BrowserMicSource", "LiveTranscript", "live_views"]
+    assert smnb.widgets.__all__ == expected
     assert smnb.live is live

@@ -11,6 +11,7 @@ import pytest
 from smnb.clock import ManualClock
 from smnb.recorder import Recorder
 from smnb.widgets.live import LiveTranscript, find_recorder
+from tests.support.display import FakeHandle, fake_display
 
 # --- RT v2 server messages ----------------------------------------------------
 
@@ -321,31 +322,10 @@ def test_a_survived_problem_keeps_stop_and_the_session_going(rec: Recorder) -> N
     assert view.stop_button.disabled and "✓ done" in view.status_text
 
 
-class FakeHandle:
-    """An IPython DisplayHandle that records what its output was rewritten with."""
-
-    def __init__(self, bundle: dict[str, Any]) -> None:
-        self.bundles = [bundle]
-
-    def update(self, bundle: dict[str, Any], raw: bool = False) -> None:
-        assert raw
-        self.bundles.append(bundle)
-
-
 @pytest.fixture
 def shown(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
     """IPython's display() replaced: every output a view creates, in order."""
-    import IPython.display
-
-    handles: list[FakeHandle] = []
-
-    def display(bundle: dict[str, Any], raw: bool = False, display_id: Any = None) -> FakeHandle:
-        assert raw and display_id is True
-        handles.append(FakeHandle(bundle))
-        return handles[-1]
-
-    monkeypatch.setattr(IPython.display, "display", display)
-    return handles
+    return fake_display(monkeypatch)
 
 
 def test_the_output_carries_the_widget_and_a_snapshot_for_static_renderings(
@@ -356,6 +336,7 @@ def test_the_output_carries_the_widget_and_a_snapshot_for_static_renderings(
     rec.record_received(final([word("hello", 0.0, 0.4)]), t=1.0)
     rec.record_received(partial([word("wor", 0.4, 0.7)]), t=1.1)
     (handle,) = shown
+    assert handle.kwargs == {"raw": True, "display_id": True}  # a mime bundle, a handle back
     bundle = handle.bundles[0]
     view_ref = bundle["application/vnd.jupyter.widget-view+json"]
     assert view_ref == {"version_major": 2, "version_minor": 0, "model_id": view.widget.model_id}
