@@ -5,8 +5,8 @@ process (:class:`~smnb.server.engine.process.WorkerProcess`); the loop waits on 
 
 * :class:`EnginePool` (an async context manager) keeps ``idle_workers`` started and
   prewarmed so :meth:`EnginePool.open` returns at once, and reuses a worker when its
-  session ends (its decoder and cepstral mean carry over; a new worker starts from the
-  state the last finished session exported, the ``state`` hooks).
+  session ends (its loaded decoder is kept; no session leaves anything that could change
+  the next one's words, so a reused worker and a new one decode alike).
 * The pool keeps its word on numbers: never more than :attr:`EnginePool.capacity`
   recognizers at once, and never more worker processes than that, however many opens
   arrive together. At capacity, :meth:`~EnginePool.open` raises :class:`EngineAtCapacity`
@@ -36,14 +36,10 @@ from smnb.server.engine.capacity import CapacityModel, measure, usable_cpus
 from smnb.server.engine.handle import RecognizerHandle
 from smnb.server.engine.process import STOP_TIMEOUT, WorkerProcess, exiting, start_worker
 from smnb.server.engine.worker import (
-    ExportState,
     Hooks,
-    ImportState,
     Prewarm,
     RecognizerFactory,
-    default_export_state,
     default_factory,
-    default_import_state,
     default_prewarm,
 )
 from smnb.server.recognizer import RecognizerSettings
@@ -85,10 +81,6 @@ class EnginePool:
         *,
         factory: RecognizerFactory = default_factory,
         prewarm: Prewarm | None = default_prewarm,
-        state: tuple[ExportState, ImportState] | None = (
-            default_export_state,
-            default_import_state,
-        ),
         capacity: int | Literal["measure"] | None = None,
         idle_workers: int = 1,
         max_idle: int = 2,
@@ -109,8 +101,6 @@ class EnginePool:
         self.queue_timeout = queue_timeout
         self._factory = factory
         self._prewarm = prewarm
-        self._state_hooks = state
-        self._carried: str | None = None
         self._idle: list[WorkerProcess] = []
         self._busy: set[WorkerProcess] = set()
         self._starting = 0
@@ -148,11 +138,6 @@ class EnginePool:
         self.idle_workers = max(0, spares)
         self.max_idle = max(self.max_idle, self.idle_workers)
         self._top_up()
-
-    @property
-    def carried_state(self) -> str | None:
-        """The state the last finished session exported (handed to new workers)."""
-        return self._carried
 
     @property
     def worker_pids(self) -> list[int]:
@@ -293,9 +278,7 @@ class EnginePool:
             task.add_done_callback(self._cancellable.discard)
 
     def _hooks(self) -> Hooks:
-        hooks = self._state_hooks
-        state = None if hooks is None else (hooks[0], hooks[1], self._carried)
-        return self._factory, self._prewarm, state
+        return self._factory, self._prewarm
 
     async def _start(self) -> WorkerProcess:
         return await start_worker(self._hooks(), START_TIMEOUT)
@@ -375,12 +358,10 @@ class EnginePool:
             log.info("engine capacity: %s", self.describe())
 
     def session_ended(self, outcome: object) -> None:
-        """A handle closed its session: carry its exported state, learn its cost."""
-        if not isinstance(outcome, tuple) or len(outcome) != 3:
+        """A handle closed its session: learn what it cost."""
+        if not isinstance(outcome, tuple) or len(outcome) != 2:
             return
-        state, cpu_seconds, audio_seconds = outcome
-        if isinstance(state, str) and state:
-            self._carried = state
+        cpu_seconds, audio_seconds = outcome
         self._model.session_ended(float(cpu_seconds), float(audio_seconds))
 
     async def release(self, worker: WorkerProcess) -> None:

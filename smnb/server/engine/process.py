@@ -58,8 +58,7 @@ def _worker_env() -> dict[str, str]:
 
 def _check_importable(hooks: Hooks) -> None:
     """Hooks travel by name: one defined in ``__main__`` cannot be found in a worker."""
-    factory, prewarm, state = hooks
-    for hook in (factory, prewarm, *(state[:2] if state else ())):
+    for hook in hooks:
         if hook is not None and getattr(hook, "__module__", None) == "__main__":
             raise EngineWorkerError(
                 f"engine hook {getattr(hook, '__qualname__', hook)!r} is defined in __main__; "

@@ -8,14 +8,14 @@ hooks name, and never the user's ``__main__``. So a plain script needs no ``if _
 :mod:`multiprocessing.connection` framing.
 
 The conversation: the server sends its import path (``sys.path``, so hooks defined in
-the caller's modules unpickle here), then ``(factory, prewarm, state)``; the worker
-imports the carried state, prewarms and answers ``("ready", pid)``. After that every
+the caller's modules unpickle here), then ``(factory, prewarm)``; the worker
+prewarms and answers ``("ready", pid)``. After that every
 command ``(name, argument)`` gets ``("ok", value)`` or ``("error", traceback)``:
 
 * ``open`` (settings), ``feed`` (int16 bytes), ``force_end_of_utterance``, ``finish``,
   ``speakers``, ``reconfigure`` (``(max_delay, max_delay_mode)``): the recognizer's own calls;
-* ``close``: ends the session; answers ``(exported state, CPU seconds, audio seconds)``,
-  what the session cost, from which the pool learns the machine's real-time capacity;
+* ``close``: ends the session; answers ``(CPU seconds, audio seconds)``, what the
+  session cost, from which the pool learns the machine's real-time capacity;
 * ``calibrate`` (a 16 kHz mono WAV path): CPU seconds per audio second on that file;
 * ``exit``.
 
@@ -23,7 +23,7 @@ The worker never decides when it stops: the server does (``exit``, then terminat
 End of file on its socket means the server has gone, and the worker exits too.
 
 The ``default_*`` hooks are what the pool uses unless told otherwise: pocketsphinx
-recognizers, a prewarmed decoder, and the cepstral mean carried from worker to worker.
+recognizers and a prewarmed decoder; no engine state is carried between sessions.
 
 Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
@@ -46,14 +46,9 @@ from smnb.server.recognizer import SAMPLE_RATE, Recognizer, RecognizerSettings
 
 RecognizerFactory = Callable[[RecognizerSettings], Recognizer]
 Prewarm = Callable[[], None]
-ExportState = Callable[[], "str | None"]
-"""Called in a worker after each session: what the next new worker should start from."""
-ImportState = Callable[["str | None"], None]
-"""Called in a new worker, before ``prewarm``, with the latest exported state."""
-Hooks = tuple[
-    RecognizerFactory, "Prewarm | None", "tuple[ExportState, ImportState, str | None] | None"
-]
-"""What a worker is started with: ``(factory, prewarm, (export, import, carried state))``."""
+Hooks = tuple[RecognizerFactory, "Prewarm | None"]
+"""What a worker is started with. Nothing else travels: no session leaves state behind
+that a new worker could need (issue 10), so every worker starts alike."""
 
 CALIBRATION_FEED = SAMPLE_RATE // 10
 """Samples per feed while calibrating: the 0.1 s a live client typically sends."""
@@ -73,25 +68,11 @@ def default_prewarm() -> None:
     prewarm()
 
 
-def default_export_state() -> str | None:
-    """The cepstral mean the worker's last session ended with."""
-    from smnb.server.pocketsphinx.decoder import carried_cmn
-
-    return carried_cmn()
-
-
-def default_import_state(state: str | None) -> None:
-    """Start a new worker's decoder from another worker's cepstral mean."""
-    from smnb.server.pocketsphinx.decoder import carry_cmn
-
-    carry_cmn(state)
-
-
 class _Worker:
     """The worker's state: its hooks and the current session's recognizer."""
 
     def __init__(self, hooks: Hooks) -> None:
-        self.factory, self.prewarm, self.state = hooks
+        self.factory, self.prewarm = hooks
         self.recognizer: Any = None
         self.cpu_at_open = 0.0
         self.samples = 0
@@ -107,8 +88,6 @@ class _Worker:
         }
 
     def start(self) -> None:
-        if self.state is not None:
-            self.state[1](self.state[2])
         if self.prewarm is not None:
             self.prewarm()
 
@@ -121,7 +100,7 @@ class _Worker:
         self.samples += len(samples)
         return self.recognizer.feed(samples)
 
-    def close(self, _: object) -> tuple[str | None, float, float]:
+    def close(self, _: object) -> tuple[float, float]:
         close = getattr(self.recognizer, "close", None)
         self.recognizer = None
         if close is not None:
@@ -129,7 +108,7 @@ class _Worker:
         cost = time.process_time() - self.cpu_at_open, self.samples / SAMPLE_RATE
         if self.prewarm is not None:
             self.prewarm()
-        return (None if self.state is None else self.state[0]()), *cost
+        return cost
 
     def calibrate(self, path: str) -> float:
         """CPU seconds per audio second for a default session on ``path`` (16 kHz mono s16)."""

@@ -2,8 +2,9 @@
 
 :func:`recognize` runs :class:`~smnb.server.pocketsphinx.recognizer.PocketsphinxRecognizer`
 over a whole file with no latency limit: the same VAD segmentation, decoder configuration
-and CMN handling as a live session, but every utterance is decoded whole and rescored by
-bestpath before any word is committed. That is what "batch" means for this engine, and
+and cepstral-mean measurement as a live session, but every utterance is decoded whole
+(again, if its own audio moved the mean) and rescored by bestpath before any word is
+committed. That is what "batch" means for this engine, and
 what a live session with ``max_delay`` 4 reproduces exactly whenever no utterance is
 longer than its deadline allows (and approximates otherwise).
 
@@ -55,8 +56,8 @@ def recognize(
     """Every word of a file or a 16 kHz mono array, decoded with no latency limit.
 
     ``decoder``: a loaded ``pocketsphinx.Decoder`` to use (default: this process's cached
-    one, as a live session would). ``settings`` may add vocabulary or diarization; its
-    ``max_delay`` is ignored.
+    one, as a live session would; its state does not matter). ``settings`` may add
+    vocabulary or diarization; its ``max_delay`` is ignored.
     """
     samples = as_int16(audio) if isinstance(audio, np.ndarray) else load_audio(audio)
     if settings.max_delay != math.inf:

@@ -24,6 +24,7 @@ Must not import: asyncio, websockets, pandas, pocketsphinx, anything from ``smnb
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -47,6 +48,11 @@ SPLIT_ALLOWANCE = 0.15
 """The bestpath search sometimes splits the first pass's oldest word ("homeless" → "hello
 study"), so a final can end before the word the deadline was computed from. The deadline
 therefore counts from at most this long after the oldest word's start."""
+
+ASSUMED_DECODING_RTF = 0.2
+"""CPU seconds one re-decoded audio second is assumed to take, on a shared 2-core machine
+(0.12–0.14 measured unloaded, 0.25–0.3 with eight busy processes). Re-decoding is
+planned with this constant, not a clock, so the same audio always gives the same decisions."""
 
 FLEXIBLE_HOLD = 2.0
 """In ``flexible`` mode a spoken number may hold its finals up to this long past the deadline."""
@@ -101,6 +107,15 @@ class CommitPolicy:
             return False
         held = self.mode == "flexible" and late < FLEXIBLE_HOLD and _number_in_progress(pending)
         return not held
+
+    def can_redecode(self, pending: Sequence[Word], now: float, seconds: float) -> bool:
+        """Is there time to decode ``seconds`` of audio again before the oldest pending
+        word is due? (Always, when nothing is pending or there is no deadline.)"""
+        if not pending or math.isinf(self.budget):
+            return True
+        earliest_end = min(pending[0].end_time, pending[0].start_time + SPLIT_ALLOWANCE)
+        spent = now + CHECK_INTERVAL - earliest_end
+        return spent + seconds * ASSUMED_DECODING_RTF <= self.budget
 
     def due_words(self, pending: Sequence[Word], now: float) -> tuple[Word, ...]:
         """The pending words that must be committed now (at least the oldest).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from smnb.server.recognizer import VocabEntry
 
@@ -96,3 +97,29 @@ def plan(entries: Iterable[str | VocabEntry], lookup: Lookup) -> VocabularyPlan:
         else:
             skipped.append(content)
     return VocabularyPlan(tuple(words), tuple(skipped))
+
+
+def add_words(
+    decoder: Any, entries: Iterable[str | VocabEntry]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Add the pronounceable ``entries`` to a pocketsphinx ``decoder`` (dictionary and LM).
+
+    Returns the added decoder tokens mapped to the text to output, and the entries that
+    were skipped (unpronounceable, or clashing with an existing dictionary word). The
+    decoder is dirty afterwards: it must not serve another session.
+    """
+    vocab = plan(entries, decoder.lookup_word)
+    skipped = list(vocab.skipped)
+    tokens: dict[str, str] = {}
+    additions: list[tuple[str, str]] = []
+    for planned in vocab.words:
+        if decoder.lookup_word(planned.token):
+            skipped.append(planned.content)  # would clash with an existing dictionary word
+            continue
+        for i, phones in enumerate(planned.pronunciations):
+            additions.append((planned.token if i == 0 else f"{planned.token}({i + 1})", phones))
+        tokens[planned.token] = planned.content
+    for i, (name, phones) in enumerate(additions):
+        # Rebuilding the search is slow: do it once, with the last word.
+        decoder.add_word(name, phones, update=i == len(additions) - 1)
+    return tokens, tuple(skipped)

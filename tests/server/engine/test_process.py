@@ -36,7 +36,7 @@ def open_fds() -> int:
 
 
 async def started() -> WorkerProcess:
-    worker = await asyncio.to_thread(WorkerProcess, (engine_helpers.counting, None, None))
+    worker = await asyncio.to_thread(WorkerProcess, (engine_helpers.counting, None))
     await worker.ready()
     return worker
 
@@ -47,7 +47,7 @@ async def test_a_worker_runs_commands_and_stop_leaves_nothing_behind() -> None:
     await worker.call("open", RecognizerSettings())
     update = await worker.call("feed", bytes(32000))
     assert update.processed_until == 1.0
-    _, cpu_seconds, audio_seconds = await worker.call("close")
+    cpu_seconds, audio_seconds = await worker.call("close")
     assert audio_seconds == 1.0 and cpu_seconds >= 0
     await asyncio.to_thread(worker.stop)
     assert not alive(worker.pid)
@@ -71,7 +71,7 @@ async def test_hooks_from_main_are_refused_with_a_reason() -> None:
 
     local.__module__ = "__main__"
     with pytest.raises(EngineWorkerError, match="defined in __main__"):
-        WorkerProcess((local, None, None))  # type: ignore[arg-type]
+        WorkerProcess((local, None))  # type: ignore[arg-type]
 
 
 OWNER = textwrap.dedent(

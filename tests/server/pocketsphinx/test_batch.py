@@ -15,7 +15,7 @@ import soxr
 from smnb.server.pocketsphinx import batch
 from smnb.server.pocketsphinx.decoder import new_decoder
 from smnb.server.recognizer import RecognizerSettings, Word
-from tests.support.engine_audio import SAMPLES, clip, cold, duration, reference
+from tests.support.engine_audio import SAMPLES, clip, duration, reference
 
 CLIP = "librispeech-1988-24833-0000"  # 3.3 s: "... kittens ..."
 
@@ -28,7 +28,7 @@ def decoder() -> Any:
 @pytest.fixture(scope="module")
 def words(decoder: Any) -> list[Word]:
     """The clip decoded from its file."""
-    return batch.recognize(SAMPLES / f"{CLIP}.wav", decoder=cold(decoder))
+    return batch.recognize(SAMPLES / f"{CLIP}.wav", decoder=decoder)
 
 
 def test_a_real_clip_gives_its_words_inside_the_clip(words: list[Word]) -> None:
@@ -53,7 +53,7 @@ def test_samples_give_the_files_words_and_a_finite_max_delay_is_ignored(
     as_float = samples.astype(np.float32) / 32767.0  # floats in [-1, 1] are scaled back
     assert np.array_equal(batch.as_int16(as_float), samples)
     hurried = RecognizerSettings(max_delay=0.7, max_delay_mode="fixed")
-    assert batch.recognize(as_float, decoder=cold(decoder), settings=hurried) == words
+    assert batch.recognize(as_float, decoder=decoder, settings=hurried) == words
 
 
 def test_no_deadline_means_infinite_and_fixed() -> None:
