@@ -2,9 +2,9 @@
 
 The sessions cover every server message type the local server can send, every warning and
 every error it can be driven to, with each option the server honours or warns about. Each
-message is checked against the schema of :mod:`tests.support.rt_schema` (the official spec's;
-``SMNB_RT_SPEC`` checks against the spec file itself), here explicitly, and by the suite-wide
-recorder for every other test.
+message is checked against the official AsyncAPI spec (vendored in
+``tests/fixtures/rt-spec/``, read by :mod:`tests.support.rt_schema`), here explicitly, and by
+the suite-wide recorder for every other test.
 """
 
 from __future__ import annotations
