@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import jiwer
 import numpy as np
 import pytest
 
 from smnb.server.pocketsphinx import batch
-from smnb.server.pocketsphinx.commit_policy import FLEXIBLE_HOLD, CommitPolicy
 from smnb.server.pocketsphinx.decoder import new_decoder
 from smnb.server.pocketsphinx.recognizer import PocketsphinxRecognizer
 from smnb.server.recognizer import RecognizerSettings, VocabEntry, Word
@@ -182,45 +179,6 @@ def test_additional_vocab_adds_pronounceable_words_and_reports_the_rest() -> Non
         )
     finally:
         recognizer.close()
-
-
-def words(*spec: tuple[str, float, float]) -> list[Word]:
-    return [Word(c, s, e) for c, s, e in spec]
-
-
-def test_fixed_mode_commits_at_the_deadline_and_flexible_holds_a_number() -> None:
-    pending = words(("thirty", 1.0, 1.3), ("five", 1.3, 1.6))
-    fixed_policy = CommitPolicy(1.0, "fixed")
-    flexible = CommitPolicy(1.0, "flexible")
-    due_at = 1.0 + 0.15 + fixed_policy.budget  # split allowance: counted from start + 0.15
-    assert not fixed_policy.is_due(pending, due_at - 0.1)
-    assert fixed_policy.is_due(pending, due_at)
-    assert fixed_policy.due_words(pending, due_at) == tuple(pending[:1])
-    # flexible: the number is still being spoken, so it is held (boundedly) ...
-    assert not flexible.is_due(pending, due_at)
-    assert flexible.is_due(pending, due_at + FLEXIBLE_HOLD)
-    # ... and once a non-number word follows, the whole number is committed together
-    finished = [*pending, Word("years", 1.7, 2.0)]
-    assert flexible.is_due(finished, due_at)
-    assert flexible.due_words(finished, due_at) == tuple(pending)
-
-
-def test_a_cut_prefers_the_latest_pause_with_enough_right_context() -> None:
-    policy = CommitPolicy(2.0, "fixed")  # budget 1.85, stable context 0.925
-    spoken = words(
-        ("he", 0.0, 0.2), ("was", 0.2, 0.5), ("not", 0.8, 1.0), ("an", 1.0, 1.1),
-        ("ill", 1.5, 1.8), ("man", 1.8, 2.4),
-    )  # fmt: skip
-    now = 1.98  # "he" ends at 0.2, but its deadline counts from 0.0 + SPLIT_ALLOWANCE
-    assert policy.is_due(spoken, now)
-    assert not policy.is_due(spoken, now - 0.03)
-    assert policy.find_pause(spoken, now) == 0.5  # "an"→"ill" is too recent to cut at
-    assert policy.choose_cut(spoken, now + 1.0) == 1.1
-
-
-def test_no_deadline_settings_never_commit_early() -> None:
-    assert math.isinf(batch.NO_DEADLINE.max_delay)
-    assert not CommitPolicy(math.inf).is_due(words(("a", 0.0, 0.1)), 1e6)
 
 
 # --------------------------------------------------------------------------- isolation
