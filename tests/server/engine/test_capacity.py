@@ -14,7 +14,7 @@ def test_capacity_follows_the_measured_cost() -> None:
     model = CapacityModel("k1", limit=64, cpus=2.0)
     assert model.sessions == 64 and "set, not measured" in model.describe()
     model.calibrated(0.12)
-    assert model.sessions == math.floor(2 * UTILISATION / 0.12) == 13
+    assert model.sessions == math.floor(2 * UTILISATION / 0.12) == 9
     assert "0.120 CPU s per audio s on 2 CPUs" in model.describe()
     model.calibrated(10.0)
     assert model.sessions == 1  # never below one session
