@@ -12,7 +12,7 @@ or the audio the server had decoded when it sent it (the server's own clock). St
 between consecutive ``AddTranscript`` messages; "followed" means the next transcript
 message (final or partial) is an ``AddPartialTranscript`` at the same audio position.
 
-Stdlib and numpy only. Must not import asyncio, websockets, smnb.client or smnb.api.
+Stdlib and numpy only. Must not import asyncio, websockets or smnb.session.
 """
 
 from __future__ import annotations

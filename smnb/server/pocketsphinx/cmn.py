@@ -17,7 +17,7 @@ So the recognizer measures the mean itself, exactly as the front end computes it
   estimate is a function of this session's audio alone, so every session starts from
   the same state, whatever ran before.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ committed before its unit ends) has none, so it carries the share of its right c
 hypothesis: a word the search keeps changing its mind about scores low. Measured on the
 bundled clips, both tell right from wrong words about equally well (AUC ≈ 0.65–0.7).
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

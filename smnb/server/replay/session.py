@@ -22,7 +22,7 @@ that departs from the reference audio (as it happens) or a different
 length of audio (at ``EndOfStream``) get a ``Warning`` of type
 :data:`MISMATCH` saying how. The transcripts are still the recording's.
 
-Must not import: asyncio, websockets, pandas, anything from ``smnb.client``.
+Must not import: asyncio, websockets, pandas, anything from ``smnb.session``.
 """
 
 from __future__ import annotations

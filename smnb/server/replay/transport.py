@@ -5,7 +5,7 @@ time, whichever comes first, and carries out what the session returns. The
 server around it (routes, auth, session limit) is :mod:`smnb.server.app`'s;
 a replay server opens no recognizer (:func:`no_engine`).
 
-Must not import: ``smnb.client``, ``smnb.api``.
+Must not import: ``smnb.session``.
 """
 
 from __future__ import annotations
