@@ -250,12 +250,19 @@ class PocketsphinxRecognizer:
 
     def _retune(self, now: float) -> None:
         """Re-decode the pending part of the unit with the best mean, if that moved and
-        the oldest pending word's deadline leaves the time."""
-        mean = self._unit.estimate()
-        if not moved(self._unit.mean, mean):
+        the oldest pending word's deadline leaves the time.
+
+        Nothing pending (the first pass heard no word since the last commit): nothing to
+        improve, and the work would only delay the words that follow. The deadline is
+        checked before the mean is measured, as measuring costs CPU too.
+        """
+        if not self._provisional:
             return
         anchor = self._anchor()
-        if self._policy.can_redecode(self._provisional, now, now - anchor):
+        if not self._policy.can_redecode(self._provisional, now, now - anchor):
+            return
+        mean = self._unit.estimate()
+        if moved(self._unit.mean, mean):
             self._unit.retune(mean, round(anchor * SAMPLE_RATE))
 
     # ------------------------------------------------------------------ units
