@@ -365,3 +365,14 @@ async def test_a_key_given_as_url_userinfo_is_never_echoed(tones: Path, tmp_path
     texts = [ok.stdout, ok.stderr, *(p.read_text() for p in out.iterdir())]
     assert [leaks(secret, text) for text in texts] == [[]] * len(texts)
     assert "me:" not in (out / "messages.jsonl").read_text()
+
+
+@pytest.mark.slow
+async def test_the_readme_command_on_the_embedded_server_prints_only_the_transcript() -> None:
+    """The README's main command, no key and no url: the transcript on stdout, nothing on
+    stderr, and the embedded server with its workers stopped cleanly at exit."""
+    sample = Path(__file__).resolve().parents[2] / "smnb" / "samples" / "librivox-ss01-0870.wav"
+    run = await smnb_transcribe(sample, env={"PYTHONPATH": str(sample.parents[2])})
+    assert run.code == 0, run.stderr
+    assert run.stderr == "", run.stderr
+    assert "dashwood" in run.stdout.lower(), run.stdout

@@ -209,7 +209,13 @@ class EnginePool:
         self._busy.clear()
         for worker in workers:
             worker.unwatch()
-        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+        if exiting():
+            # Interpreter exit has stopped every worker already (so stop() returns at
+            # once), and this loop's thread pool may refuse new work by now.
+            for worker in workers:
+                worker.stop()
+        else:
+            await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
         if self._changed is not None:
             async with self._changed:
                 self._changed.notify_all()
