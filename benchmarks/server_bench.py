@@ -118,8 +118,10 @@ def p95(values: list[float]) -> float:
     return float(np.percentile(values, 95)) if values else float("nan")
 
 
-async def at_once(url: str, pcm: bytes, n: int, max_delay: float) -> bool:
-    """``n`` real-time sessions connecting together; True if every admitted one held."""
+async def at_once(url: str, pcm: bytes, n: int, max_delay: float, pool: EnginePool) -> bool:
+    """``n`` real-time sessions connecting together; True if every admitted one held.
+
+    Also prints the pool's cost estimate after them (it follows real-time sessions)."""
     runs = await asyncio.gather(
         *(session(url, pcm, max_delay=max_delay, realtime=True) for _ in range(n))
     )
@@ -131,8 +133,8 @@ async def at_once(url: str, pcm: bytes, n: int, max_delay: float) -> bool:
     print(f"{n:>3} {len(admitted):>8} {len(refused):>7} {len(lat):>6} "
           f"{statistics.median(lat) if lat else float('nan'):>7.2f} {p95(lat):>6.2f} "
           f"{worst:>10.2f} {max(lat, default=float('nan')):>6.2f}  "
-          f"{'holds' if ok else 'MISSED'}  refused as: {sorted(set(refused)) or '-'}",
-          flush=True)  # fmt: skip
+          f"{'holds' if ok else 'MISSED'}  refused as: {sorted(set(refused)) or '-'}; "
+          f"cost now {pool.cpu_per_audio_second or float('nan'):.3f}", flush=True)  # fmt: skip
     return ok
 
 
@@ -205,14 +207,14 @@ async def bombs(url: str) -> None:
               f"{stall:.3f} s")  # fmt: skip
 
 
-async def ramp(url: str, pcm: bytes, args: argparse.Namespace) -> None:
+async def ramp(url: str, pcm: bytes, args: argparse.Namespace, pool: EnginePool) -> None:
     print(f"\n{'N':>3} {'admitted':>8} {'refused':>7} {'words':>6} {'median':>7} {'p95':>6} "
           f"{'worst p95':>10} {'max':>6}  bound")  # fmt: skip
     capacity, steps = 0, [1, 2, 4, *range(6, args.max_n + 1, 2)]
     refining = False
     while steps:
         n = steps.pop(0)
-        if await at_once(url, pcm, n, args.max_delay):
+        if await at_once(url, pcm, n, args.max_delay, pool):
             capacity = n
         elif refining or n == capacity + 1:
             break
@@ -239,14 +241,14 @@ async def main(args: argparse.Namespace) -> None:
         print(f"single stream, as fast as possible: RTF {rtf:.3f} ({1 / rtf:.1f}x real time, "
               f"{fast.words} words)")  # fmt: skip
         if args.ramp:
-            await ramp(url, pcm, args)
+            await ramp(url, pcm, args, pool)
             return
         print(f"\nN sessions at once, real time, max_delay {args.max_delay} s (fixed); latency = "
               "final word arrival - send time of its last audio chunk")  # fmt: skip
         print(f"{'N':>3} {'admitted':>8} {'refused':>7} {'words':>6} {'median':>7} {'p95':>6} "
               f"{'worst p95':>10} {'max':>6}  bound")  # fmt: skip
         for n in args.at_once:
-            await at_once(url, pcm, n, args.max_delay)
+            await at_once(url, pcm, n, args.max_delay, pool)
             await asyncio.sleep(2)  # refill the spares between steps
         if not args.no_bombs:
             await bombs(url)

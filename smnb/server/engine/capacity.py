@@ -1,8 +1,7 @@
 """How many real-time sessions this machine can decode at once: the engine's capacity model.
 
-A recognizer costs about the same CPU time per second of audio whatever pace the audio
-comes at (its work follows the audio, not the clock). So with ``c`` CPU seconds per audio
-second, a machine with ``n`` usable CPUs keeps up with
+A real-time recognizer needs ``c`` CPU seconds per second of audio, so a machine with
+``n`` usable CPUs keeps up with
 
     capacity = floor(n × UTILISATION / c)
 
@@ -11,12 +10,17 @@ recognizer). :data:`UTILISATION` keeps the rest for the server's own event loop 
 audio decoding, JSON) and for the decoding bursts at utterance ends, so admitted sessions
 keep their ``max_delay`` bound instead of everyone missing it together.
 
-``c`` is measured when the first pool of a process starts (a worker decodes
-:data:`CALIBRATION_AUDIO`, a recording that ships with smnb, and reports its CPU time) and
-then follows what finished sessions actually cost: a mean weighted by audio seconds in
-which recent sessions count most. Sessions with diarization or long vocabularies, or a
-machine busy with other work, so lower the capacity; cheap sessions raise it. ``n`` is
-what this process may run on: its CPU affinity and, on Linux, a cgroup CPU quota.
+``c`` is what a stream costs *at real-time pace*, which is more than the same audio costs
+decoded as fast as possible: a worker that wakes for every 0.1 s chunk finds its caches
+cold (the other workers ran meanwhile). So ``c`` starts from a measurement when the first
+pool of a process starts (a worker decodes :data:`CALIBRATION_AUDIO`, a recording that
+ships with smnb, as fast as it can) scaled by :data:`REALTIME_OVERHEAD`, and then follows
+what finished real-time sessions actually cost: a mean weighted by audio seconds in which
+recent sessions count most. Sessions sent faster than real time (see
+:data:`REALTIME_PACE`) are not counted: they say what decoding costs, not what a live
+stream costs. Diarization, long vocabularies or a machine busy with other work so lower
+the capacity; cheap sessions raise it. ``n`` is what this process may run on: its CPU
+affinity and, on Linux, a cgroup CPU quota.
 
 Stdlib only (the measurement drives a worker through the callables it is given).
 """
@@ -36,8 +40,19 @@ UTILISATION = 0.55
 """Share of the usable CPUs the recognizers may fill. Decoding is bursty (a unit's end
 brings its bestpath search and, when the cepstral mean moved, its re-decoding in one
 go), so sessions miss their bound well before the CPUs are full on average. Measured with
-``benchmarks/server_bench.py --ramp`` on 2 CPUs (0.243 CPU s per audio s, max_delay 2):
-4 real-time sessions held p95 ≤ max_delay (0.49 of the CPUs), 5 missed it (0.61)."""
+``benchmarks/server_bench.py --ramp`` on 2 CPUs (max_delay 2): 5 real-time sessions at
+0.19 CPU s per audio s each held p95 ≤ max_delay (0.48 of the CPUs); 6 held on some runs
+and missed on others; 8 missed on every run."""
+
+REALTIME_OVERHEAD = 1.6
+"""A real-time stream's CPU seconds per audio second over the same audio's cost decoded
+as fast as possible. Measured on 2 CPUs (``benchmarks/server_bench.py`` prints both):
+the calibration clip decodes at 0.116–0.12 as fast as possible; real-time sessions of
+``two-speakers.wav`` cost 0.16–0.17 alone and 0.19 with 5 at once (0.21–0.25 with 8)."""
+
+REALTIME_PACE = 1.5
+"""A session whose audio came more than this many times faster than real time is not a
+real-time stream, and its cost is not counted."""
 
 CALIBRATION_AUDIO = Path(__file__).resolve().parents[2] / "samples" / "librivox-ss01-0870.wav"
 """7 s of read speech (public domain, see ``smnb/samples/ATTRIBUTION.md``), 16 kHz mono."""
@@ -98,10 +113,12 @@ class CapacityModel:
     def calibrated(self, cost: float) -> None:
         self.cost = _measured[self.key] = max(cost, 1e-6)
 
-    def session_ended(self, cpu_seconds: float, audio_seconds: float) -> None:
-        """Fold a finished session's cost into the estimate."""
+    def session_ended(self, cpu_seconds: float, audio_seconds: float, wall_seconds: float) -> None:
+        """Fold a finished real-time session's cost into the estimate."""
         if audio_seconds < MIN_SAMPLE_SECONDS or cpu_seconds < 0:
             return
+        if audio_seconds > REALTIME_PACE * wall_seconds:
+            return  # sent faster than real time: not what a live stream costs
         cost = cpu_seconds / audio_seconds
         if self.cost is None:
             self.calibrated(cost)
@@ -122,7 +139,8 @@ class CapacityModel:
 
 async def measure(model: CapacityModel, start: Callable[[], Awaitable[Any]]) -> None:
     """Set ``model.cost``: learnt earlier in this process, or measured now by a worker from
-    ``start()`` decoding :data:`CALIBRATION_AUDIO` (then stopped: its decoder has heard it)."""
+    ``start()`` decoding :data:`CALIBRATION_AUDIO` as fast as it can (then stopped: its
+    decoder has heard it), times :data:`REALTIME_OVERHEAD`."""
     cost = known_cost(model.key)
     if cost is not None:
         model.cost = cost
@@ -133,7 +151,8 @@ async def measure(model: CapacityModel, start: Callable[[], Awaitable[Any]]) -> 
         log.warning("cannot measure the engine's capacity (worker failed: %s)", exc)
         return
     try:
-        model.calibrated(await worker.call("calibrate", str(CALIBRATION_AUDIO)))
+        fast = await worker.call("calibrate", str(CALIBRATION_AUDIO))
+        model.calibrated(fast * REALTIME_OVERHEAD)
     except Exception as exc:
         log.warning("cannot measure the engine's capacity: %s", exc)
     finally:

@@ -365,10 +365,10 @@ class EnginePool:
 
     def session_ended(self, outcome: object) -> None:
         """A handle closed its session: learn what it cost."""
-        if not isinstance(outcome, tuple) or len(outcome) != 2:
+        if not isinstance(outcome, tuple) or len(outcome) != 3:
             return
-        cpu_seconds, audio_seconds = outcome
-        self._model.session_ended(float(cpu_seconds), float(audio_seconds))
+        cpu_seconds, audio_seconds, wall_seconds = outcome
+        self._model.session_ended(float(cpu_seconds), float(audio_seconds), float(wall_seconds))
 
     async def release(self, worker: WorkerProcess) -> None:
         """A session's worker is free again: keep it idle, or retire it."""

@@ -14,7 +14,7 @@ command ``(name, argument)`` gets ``("ok", value)`` or ``("error", traceback)``:
 
 * ``open`` (settings), ``feed`` (int16 bytes), ``force_end_of_utterance``, ``finish``,
   ``speakers``, ``reconfigure`` (``(max_delay, max_delay_mode)``): the recognizer's own calls;
-* ``close``: ends the session; answers ``(CPU seconds, audio seconds)``, what the
+* ``close``: ends the session; answers ``(CPU seconds, audio seconds, wall seconds)``, what the
   session cost, from which the pool learns the machine's real-time capacity;
 * ``calibrate`` (a 16 kHz mono WAV path): CPU seconds per audio second on that file;
 * ``exit``.
@@ -75,6 +75,7 @@ class _Worker:
         self.factory, self.prewarm = hooks
         self.recognizer: Any = None
         self.cpu_at_open = 0.0
+        self.wall_at_open = 0.0
         self.samples = 0
         self.commands: dict[str, Callable[[Any], object]] = {
             "open": self.open,
@@ -93,19 +94,24 @@ class _Worker:
 
     def open(self, settings: RecognizerSettings) -> None:
         self.recognizer = self.factory(settings)
-        self.cpu_at_open, self.samples = time.process_time(), 0
+        self.cpu_at_open, self.wall_at_open = time.process_time(), time.monotonic()
+        self.samples = 0
 
     def feed(self, pcm: bytes) -> object:
         samples = np.frombuffer(pcm, dtype="<i2")
         self.samples += len(samples)
         return self.recognizer.feed(samples)
 
-    def close(self, _: object) -> tuple[float, float]:
+    def close(self, _: object) -> tuple[float, float, float]:
         close = getattr(self.recognizer, "close", None)
         self.recognizer = None
         if close is not None:
             close()
-        cost = time.process_time() - self.cpu_at_open, self.samples / SAMPLE_RATE
+        cost = (
+            time.process_time() - self.cpu_at_open,
+            self.samples / SAMPLE_RATE,
+            time.monotonic() - self.wall_at_open,
+        )
         if self.prewarm is not None:
             self.prewarm()
         return cost

@@ -20,18 +20,20 @@ def test_capacity_follows_the_measured_cost() -> None:
     assert model.sessions == 1  # never below one session
 
 
-def test_finished_sessions_move_the_estimate_by_their_audio() -> None:
+def test_finished_real_time_sessions_move_the_estimate_by_their_audio() -> None:
     model = CapacityModel("k2", limit=64, cpus=4.0, cost=0.1)
-    model.session_ended(cpu_seconds=0.5, audio_seconds=1.0)  # too short to count
+    model.session_ended(cpu_seconds=0.5, audio_seconds=1.0, wall_seconds=1.0)  # too short
     assert model.cost == 0.1
-    model.session_ended(cpu_seconds=24.0, audio_seconds=120.0)  # 0.2 per second, 120 s
+    model.session_ended(cpu_seconds=6.0, audio_seconds=120.0, wall_seconds=10.0)  # 12× real time
+    assert model.cost == 0.1  # a file sent as fast as possible: not a live stream's cost
+    model.session_ended(cpu_seconds=24.0, audio_seconds=120.0, wall_seconds=121.0)
     assert model.cost == pytest.approx(0.15)  # halfway: HALF_WEIGHT_SECONDS of audio
     assert capacity.known_cost("k2") == pytest.approx(0.15)  # remembered for the process
 
 
 def test_a_fixed_capacity_ignores_measurements_and_the_limit_caps_all() -> None:
     fixed = CapacityModel("k3", limit=3, fixed=True, cpus=8.0)
-    fixed.session_ended(cpu_seconds=1.0, audio_seconds=100.0)
+    fixed.session_ended(cpu_seconds=1.0, audio_seconds=100.0, wall_seconds=100.0)
     assert fixed.sessions == 3
     capped = CapacityModel("k4", limit=5, cpus=8.0, cost=0.01)
     assert capped.sessions == 5

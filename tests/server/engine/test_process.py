@@ -47,8 +47,8 @@ async def test_a_worker_runs_commands_and_stop_leaves_nothing_behind() -> None:
     await worker.call("open", RecognizerSettings())
     update = await worker.call("feed", bytes(32000))
     assert update.processed_until == 1.0
-    cpu_seconds, audio_seconds = await worker.call("close")
-    assert audio_seconds == 1.0 and cpu_seconds >= 0
+    cpu_seconds, audio_seconds, wall_seconds = await worker.call("close")
+    assert audio_seconds == 1.0 and cpu_seconds >= 0 and wall_seconds > 0
     await asyncio.to_thread(worker.stop)
     assert not alive(worker.pid)
     assert open_fds() == fds
