@@ -17,6 +17,13 @@ shared machine's load moves every number): frames, pacing error (``sent −
 scheduled``) p50 / p99 / max in milliseconds, and the records that reached the
 stream; then each writer's best p99.
 
+Measured (2 CPUs, 2026-12-02, 3 rounds on an otherwise idle machine): ``none`` p50
+0.22-0.32 ms, p99 0.84-0.87 ms, max 0.93-1.70 ms; ``thread`` p50 0.14-0.24 ms, p99
+0.77-1.69 ms (3.91 in a round where another process loaded both CPUs), max 1.19-4.39 ms;
+``inline`` p99 1170-1304 ms. Before the pacer woke early and yielded the last 1.5 ms
+(it slept the whole delay, and asyncio's timer rounds up to the millisecond): ``none``
+p50 1.20-1.37 ms, p99 2.30-2.61 ms; ``thread`` p50 1.15-1.22 ms, p99 2.32-3.24 ms.
+
     python benchmarks/slow_disk_pacing.py [--seconds 10] [--delay 0.005] [--repeats 3]
 """
 

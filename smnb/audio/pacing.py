@@ -14,6 +14,13 @@ Times are seconds on the session recorder's clock (``Recorder.now``), so
 ``scheduled_t`` sits on the same axis as every record's ``t``. The sleep
 function is injectable: tests pass one that advances a manual clock.
 
+A frame is never sent before its deadline (a microphone cannot deliver audio
+early), and asyncio's timers are late by construction: the epoll selector
+rounds every timeout up to a whole millisecond, and waking up costs more. So
+the pacer sleeps until ``lead`` (1.5 ms) before the deadline and spends the
+rest yielding to the loop (``sleep(0)``; the receiver keeps running) until the
+clock reaches the deadline: at most ``lead`` of spinning per frame.
+
 Must not import: websockets, pandas, anything from ``smnb.session``.
 """
 
@@ -34,6 +41,16 @@ Sleep = Callable[[float], Awaitable[object]]
 
 DEFAULT_MAX_UNACKED = 64
 """Frames that may await ``AudioAdded`` at once (the legacy client allows 512)."""
+
+DEFAULT_LEAD = 0.0015
+"""Seconds before a deadline that the pacer's sleep ends: the selector's rounding
+(up to 1 ms) plus a typical wake-up (0.1-0.5 ms); the rest is yielded away. Some
+sleeps wake 1 ms later still (CPython rounds an epoll timeout up twice: 18 ms
+sleeps 19), so a few frames stay late by up to ~1 ms: a longer lead would fix
+those at the price of more spinning on every frame."""
+
+_REACHED = 1e-9
+"""A deadline this close counts as reached: sums of float seconds are off by an ulp."""
 
 
 def check_pace(pace: object) -> Pace:
@@ -58,7 +75,10 @@ class Pacer:
         live: the source runs at real time by itself; never sleep.
         origin: the absolute clock reading that ``now()`` counts from, to turn
             a live chunk's ``captured_t`` into recorder time.
-        sleep: awaited with the delay until a deadline.
+        sleep: awaited with the delay until a deadline (and with 0 to yield).
+        lead: how long before a deadline the sleep ends; the rest of the wait
+            yields to the loop until ``now()`` reaches the deadline. 0 sleeps the
+            whole delay (late by the timer's rounding).
     """
 
     def __init__(
@@ -69,12 +89,16 @@ class Pacer:
         live: bool = False,
         origin: float = 0.0,
         sleep: Sleep = asyncio.sleep,
+        lead: float = DEFAULT_LEAD,
     ) -> None:
+        if not lead >= 0:
+            raise ConfigError(f"lead must be >= 0 seconds, not {lead!r}")
         self.now = now
         self.pace = check_pace(pace)
         self.live = live
         self.origin = origin
         self.sleep = sleep
+        self.lead = lead
         self.t0: float | None = None
         """Recorder time at which audio sample 0 was (as if) spoken."""
 
@@ -86,15 +110,25 @@ class Pacer:
             if self.t0 is None:
                 self.t0 = self.now() - chunk.audio_start
             scheduled = self.t0 + chunk.audio_end
-            delay = scheduled - self.now()
-            if delay > 0:
-                await self.sleep(delay)
+            await self.until(scheduled)
             return scheduled
         else:
             scheduled = self.now()
         if self.t0 is None:
             self.t0 = scheduled - chunk.audio_end
         return scheduled
+
+    async def until(self, deadline: float) -> None:
+        """Return once ``now()`` reaches ``deadline``, as soon after it as the loop allows."""
+        while (remaining := deadline - self.now()) > _REACHED:
+            before = self.now()
+            if remaining > self.lead + _REACHED:
+                await self.sleep(remaining - self.lead)  # asyncio wakes up to ~1 ms late
+            else:
+                await self.sleep(0)  # one loop iteration: other tasks run meanwhile
+            if self.now() <= before:  # a clock that only moves when slept (a test's)
+                await self.sleep(deadline - self.now())
+                return
 
 
 class AckWindow:
