@@ -27,6 +27,8 @@ from smnb.exceptions import ConfigError
 from smnb.protocol.config import (
     DEFAULT_TRANSCRIPTION,
     TRANSCRIPTION_FIELDS,
+    split_unknown,
+    unknown_field_message,
     validate_transcription_config,
 )
 from smnb.protocol.messages import Message
@@ -338,6 +340,9 @@ def _mapping(opts: Mapping[str, Any], key: str) -> Message | None:
     value = opts.get(key)
     if value is not None and not isinstance(value, Mapping):
         raise ConfigError(f"{key} must be a dict, not {value!r}")
+    _, unknown = split_unknown({key: value})
+    if unknown:
+        raise ConfigError(unknown_field_message(*unknown[0]))
     return dict(value) if value is not None else None
 
 

@@ -17,7 +17,12 @@ from typing import Any
 
 from smnb._version import __version__
 from smnb.exceptions import ConfigError, Rejected
-from smnb.protocol.config import validate_audio_format, validate_transcription_config
+from smnb.protocol.config import (
+    split_unknown,
+    unknown_field_message,
+    validate_audio_format,
+    validate_transcription_config,
+)
 from smnb.protocol.messages import ErrorType, Message, ServerMessage, close_code_for
 from smnb.server import voiceprint
 from smnb.server.protocol import options
@@ -237,6 +242,11 @@ def check_mid_session(original: Mapping[str, Any], message: Mapping[str, Any]) -
         if key not in mutable and original.get(key) != value:
             raise Rejected(ErrorType.INVALID_CONFIG, f"{key} cannot change mid-session")
     changes = {k: v for k, v in raw.items() if k in mutable}
+    _, nested = split_unknown(changes)  # refused, as an unknown top-level field is here
+    if nested:
+        where, key, known = nested[0]
+        reason = unknown_field_message(f"transcription_config.{where}", key, known)
+        raise Rejected(ErrorType.INVALID_CONFIG, reason)
     try:
         return validate_transcription_config(changes, mid_session=True)
     except ConfigError as exc:
