@@ -52,6 +52,16 @@ def lower(words: list[str]) -> list[str]:
             "did you mean 'end_of_utterance_silence_trigger'",
         ),
         (
+            {"sample_rate": 8000, "encoding": "mulaw"},
+            ConfigError,
+            "^sample_rate applies to raw byte streams and arrays, not to a file: its header",
+        ),
+        (
+            {"audio_format": "file", "encoding": "mulaw"},
+            ConfigError,
+            "^encoding='mulaw' applies to raw byte streams, not to a file",
+        ),
+        (
             {"translation_config": {"target_language": ["de"]}},
             ConfigError,
             r"^translation_config\.target_language is not a field.*'target_languages'",
