@@ -20,6 +20,8 @@ from smnb.protocol.messages import Message
 MAX_DELAY_RANGE = (0.7, 4.0)
 EOU_TRIGGER_RANGE = (0.0, 2.0)
 DIARIZATION_MODES = ("none", "speaker", "channel", "channel_and_speaker")
+CHANNEL_MODES = ("channel", "channel_and_speaker")
+"""The diarization modes that send each channel separately (and take channel labels)."""
 MAX_DELAY_MODES = ("fixed", "flexible")
 MODELS = ("standard", "enhanced", "melia-1")
 SAMPLE_RATE = 16_000
@@ -177,6 +179,10 @@ def validate_transcription_config(
         _speaker_config(cfg["speaker_diarization_config"])
     if "channel_diarization_labels" in cfg:
         _channel_labels(cfg["channel_diarization_labels"])
+        if cfg.get("diarization") not in CHANNEL_MODES:  # docs: realtime-diarization
+            raise ConfigError(
+                "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'"
+            )
     if "audio_filtering_config" in cfg:
         sub = _object(cfg, "audio_filtering_config")
         if "volume_threshold" in sub:

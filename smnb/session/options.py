@@ -25,6 +25,7 @@ from smnb.auth import TEMP_KEY_TTL, ApiKey, find_api_key
 from smnb.clock import Clock, monotonic
 from smnb.exceptions import ConfigError
 from smnb.protocol.config import (
+    CHANNEL_MODES,
     DEFAULT_TRANSCRIPTION,
     TRANSCRIPTION_FIELDS,
     split_unknown,
@@ -36,8 +37,6 @@ from smnb.recorder.sanitize import redact_url, register_url_secrets
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds the server may stay silent while it owes a message (``timeout=None``: no limit)."""
-
-CHANNEL_MODES = ("channel", "channel_and_speaker")
 
 OPTION_DEFAULTS: dict[str, Any] = {
     "url": None,

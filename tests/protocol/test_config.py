@@ -53,6 +53,10 @@ def test_a_full_valid_config_passes_unchanged() -> None:
             "max_speakers must be an integer of at least 2",
         ),
         ({"language": "en", "channel_diarization_labels": ["a", "a"]}, "must be unique"),
+        (
+            {"language": "en", "diarization": "speaker", "channel_diarization_labels": ["a", "b"]},
+            "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'",
+        ),
         ({"language": "en", "additional_vocab": [""]}, "additional_vocab[0] is an empty string"),
         ({"language": "en", "language_hints": "en"}, "language_hints must be a list"),
     ],

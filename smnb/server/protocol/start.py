@@ -18,6 +18,7 @@ from typing import Any
 from smnb._version import __version__
 from smnb.exceptions import ConfigError, Rejected
 from smnb.protocol.config import (
+    CHANNEL_MODES,
     split_unknown,
     unknown_field_message,
     validate_audio_format,
@@ -53,7 +54,6 @@ CLOSE_REASONS = {
 }
 """The close payload for each close code (docs: API reference, WebSocket errors)."""
 
-_CHANNEL_MODES = ("channel", "channel_and_speaker")
 _SPEAKER_MODES = ("speaker", "channel_and_speaker")
 
 
@@ -153,7 +153,7 @@ def volume_threshold(config: Mapping[str, Any]) -> float | None:
 def _channels(config: Mapping[str, Any]) -> tuple[str, ...] | None:
     diarization = config.get("diarization", "none")
     labels = config.get("channel_diarization_labels")
-    if diarization in _CHANNEL_MODES:
+    if diarization in CHANNEL_MODES:
         if not labels:
             raise Rejected(
                 ErrorType.INVALID_CONFIG,
@@ -165,12 +165,7 @@ def _channels(config: Mapping[str, Any]) -> tuple[str, ...] | None:
                 f"{len(labels)} channels requested; this server allows {MAX_CHANNELS}",
             )
         return tuple(labels)
-    if labels:
-        raise Rejected(
-            ErrorType.INVALID_CONFIG,
-            "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'",
-        )
-    return None
+    return None  # labels without a channel mode are refused by the shared validator
 
 
 def _known_speakers(
