@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from smnb.exceptions import ConfigError
 from smnb.protocol.config import (
+    NESTED_FIELDS,
     split_unknown,
     validate_audio_format,
     validate_transcription_config,
 )
+from tests.support.rt_schema import VENDORED_SPEC
 
 
 def test_a_full_valid_config_passes_unchanged() -> None:
@@ -150,3 +153,24 @@ def test_split_unknown_leaves_values_of_the_wrong_type_for_their_checks() -> Non
     kept, found = split_unknown({"speaker_diarization_config": {"max_speakers": 2, "x": 1}})
     assert kept == {"speaker_diarization_config": {"max_speakers": 2}}
     assert [(where, key) for where, key, _ in found] == [("speaker_diarization_config", "x")]
+
+
+def test_the_nested_field_sets_are_the_specs() -> None:
+    schemas = yaml.safe_load(VENDORED_SPEC.read_text(encoding="utf-8"))["components"]["schemas"]
+
+    def fields(name: str) -> frozenset[str]:
+        return frozenset(schemas[name]["properties"])
+
+    from_spec = {
+        "audio_filtering_config": fields("AudioFilteringConfig"),
+        "conversation_config": fields("ConversationConfig"),
+        "punctuation_overrides": fields("PunctuationOverrides"),
+        "speaker_diarization_config": fields("SpeakerDiarizationConfig"),
+        "speaker_diarization_config.speakers[]": fields("SpeakersInputItem"),
+        "transcript_filtering_config": fields("TranscriptFilteringConfig"),
+        "transcript_filtering_config.replacements[]": fields("WordReplacementItem"),
+        "additional_vocab[]": fields("AdditionalVocabObject"),
+        "translation_config": fields("TranslationConfig"),
+        "audio_events_config": fields("AudioEventsConfig"),
+    }
+    assert from_spec == NESTED_FIELDS
