@@ -27,6 +27,9 @@ from smnb.audio.sources import (
 from smnb.exceptions import AudioError, ConfigError
 
 AUDIO_FORMATS = ("raw", "file")
+DEFAULT_ENCODING = "pcm_s16le"
+"""The ``encoding`` of a raw byte stream unless told otherwise (the one value a file, an
+array or an audio source may be given with, as it cannot be told from "not given")."""
 
 
 def open_source(
@@ -34,7 +37,7 @@ def open_source(
     *,
     audio_format: str = "raw",
     sample_rate: int | None = None,
-    encoding: str = "pcm_s16le",
+    encoding: str = DEFAULT_ENCODING,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     per_channel: bool = False,
     channel_labels: Sequence[str] | None = None,
@@ -48,6 +51,8 @@ def open_source(
             if it runs at real time itself) or an existing audio source.
         audio_format: ``"raw"`` decodes to 16 kHz ``pcm_s16le``; ``"file"``
             sends a file's encoded bytes unchanged.
+        sample_rate: of an array or a byte stream (refused with a path or a source).
+        encoding: of a byte stream (another value is refused with any other source).
         per_channel: keep channels apart (channel diarization).
         channel_labels: one label per channel; defaults to ``left``/``right``
             for stereo and ``channel_1`` … otherwise.
@@ -59,8 +64,10 @@ def open_source(
     if audio_format not in AUDIO_FORMATS:
         raise ConfigError(f"audio_format must be 'raw' or 'file', not {audio_format!r}")
     if isinstance(source, AudioSource):
+        _no_raw_format(sample_rate, encoding, "an audio source", "the source itself")
         return source
     if isinstance(source, str | PathLike):
+        _no_raw_format(sample_rate, encoding, "a file", "its header")
         path = Path(os.fspath(source))
         if audio_format == "file":
             if per_channel:
@@ -72,6 +79,7 @@ def open_source(
     if audio_format == "file":
         raise ConfigError("audio_format='file' needs a path to an audio file")
     if _is_array(source):
+        _no_raw_format(None, encoding, "an array", "its dtype")
         audio = array_to_pcm(source, sample_rate, mono=not per_channel)
         return _pcm(audio, chunk_seconds, per_channel, channel_labels)
     if isinstance(source, AsyncIterable):
@@ -90,6 +98,20 @@ def open_source(
         f"cannot stream a {type(source).__name__}: pass a file path, a numpy array, "
         "an async iterable of bytes or an audio source"
     )
+
+
+def _no_raw_format(sample_rate: int | None, encoding: str, what: str, told_by: str) -> None:
+    """Refuse the raw-input settings a source has no use for (they would be ignored)."""
+    if sample_rate is not None:
+        raise ConfigError(
+            f"sample_rate applies to raw byte streams and arrays, not to {what}: "
+            f"{told_by} gives the rate"
+        )
+    if encoding != DEFAULT_ENCODING:
+        raise ConfigError(
+            f"encoding={encoding!r} applies to raw byte streams, not to {what}: "
+            f"{told_by} gives the sample format"
+        )
 
 
 def default_labels(channels: int) -> list[str]:

@@ -18,6 +18,7 @@ Must not import pandas at module level (``smnb --help`` stays quick).
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -63,7 +64,8 @@ def register(subparsers: Any) -> None:
         metavar="FIELD=V1,V2",
         action="append",
         default=[],
-        help="sweep any transcription_config field too (repeatable; values form a grid)",
+        help="sweep any transcription_config field too (repeatable; values form a grid; "
+        "a field may come from one of --max-delay, --set and --config only)",
     )
     grid.add_argument(
         "--config",
@@ -109,17 +111,47 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def _pairs(items: list[str], *, many: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _pairs(items: list[str], *, many: bool) -> list[tuple[str, Any]]:
+    out = []
     for item in items:
         field, sep, raw = item.partition("=")
         if not sep or not field:
             raise ValueError(f"expected FIELD=VALUE, got {item!r}")
         if many:
-            out[field] = [parse_value(v) for v in raw.split(",") if v != ""]
+            out.append((field, [parse_value(v) for v in raw.split(",") if v != ""]))
         else:
-            out[field] = parse_value(raw)
+            out.append((field, parse_value(raw)))
     return out
+
+
+def _fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The transcription_config fields of ``--config``, ``--set`` and ``--max-delay``.
+
+    Raises:
+        ConfigError: a field given twice (one value would be silently dropped), or a name
+            that is not a transcription_config field.
+        ValueError: an item that is not FIELD=VALUE.
+    """
+    from smnb.exceptions import ConfigError
+    from smnb.protocol.config import TRANSCRIPTION_FIELDS
+
+    given: list[tuple[str, Any, str]] = [
+        *((f, v, "--config") for f, v in _pairs(args.config, many=False)),
+        *((f, v, "--set") for f, v in _pairs(args.set, many=True)),
+    ]
+    if args.max_delay:
+        given.append(("max_delay", list(args.max_delay), "--max-delay"))
+    fields: dict[str, Any] = {}
+    flags: dict[str, str] = {}
+    for field, value, flag in given:
+        if field not in TRANSCRIPTION_FIELDS:
+            close = difflib.get_close_matches(field, sorted(TRANSCRIPTION_FIELDS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"{flag} {field}: not a transcription_config field{hint}")
+        if field in fields:
+            raise ConfigError(f"{field} is given twice: {flags[field]} and {flag}")
+        fields[field], flags[field] = value, flag
+    return fields
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,13 +160,10 @@ def run(args: argparse.Namespace) -> int:
     from smnb.experiment.runner import sweep
 
     try:
-        fields: dict[str, Any] = _pairs(args.config, many=False)
-        fields.update(_pairs(args.set, many=True))
-    except ValueError as exc:
+        fields = _fields(args)
+    except (ValueError, ConfigError) as exc:
         print(f"smnb sweep: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.max_delay:
-        fields["max_delay"] = list(args.max_delay)
     references: Any = False if args.no_reference else args.reference
     try:
         result = sweep(

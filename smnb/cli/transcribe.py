@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled, SmnbError
+from smnb.protocol.config import DIARIZATION_MODES, MAX_DELAY_MODES, MODELS
 from smnb.recorder import RECEIVED, Record
 
 
@@ -73,19 +74,19 @@ def register(subparsers: Any) -> None:
     config = parser.add_argument_group("transcription_config")
     config.add_argument("--language", default="en", help="language code")
     config.add_argument("--max-delay", metavar="S", type=float, help="max_delay, 0.7–4 s")
-    config.add_argument("--max-delay-mode", choices=["fixed", "flexible"], help="max_delay_mode")
+    config.add_argument("--max-delay-mode", choices=MAX_DELAY_MODES, help="max_delay_mode")
     config.add_argument(
         "--no-partials", action="store_true", help="do not request partial transcripts"
     )
     config.add_argument(
         "--diarization",
-        choices=["none", "speaker", "channel", "channel_and_speaker"],
+        choices=DIARIZATION_MODES,
         help="speaker or channel diarization (channel modes send each channel of the file "
         "separately)",
     )
     config.add_argument("--channel-labels", metavar="A,B", help="labels of the file's channels")
     config.add_argument("--max-speakers", metavar="N", type=int, help="speaker diarization limit")
-    config.add_argument("--model", choices=["standard", "enhanced"], help="model")
+    config.add_argument("--model", choices=MODELS, help="model")
     config.add_argument(
         "--eou-silence",
         metavar="S",

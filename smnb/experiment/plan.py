@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smnb.exceptions import ConfigError
 from smnb.protocol.config import DEFAULT_TRANSCRIPTION
 
 DEFAULT_CONFIG: dict[str, Any] = DEFAULT_TRANSCRIPTION  # one definition, shared with sessions
@@ -115,9 +116,9 @@ def plan(
 ) -> list[SessionSpec]:
     """The sessions of a sweep, in their run order (see the module docstring)."""
     if repeats < 1:
-        raise ValueError("repeats must be at least 1")
+        raise ConfigError("repeats must be at least 1")
     if not files:
-        raise ValueError("a sweep needs at least one audio file")
+        raise ConfigError("a sweep needs at least one audio file")
     rng = random.Random(seed)
     names = labels(files)
     base = {**DEFAULT_CONFIG, **dict(base_config or {})}

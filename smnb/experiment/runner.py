@@ -169,8 +169,8 @@ async def asweep(
             fixed; fields whose value is itself a list (``channel_diarization_labels``,
             ``additional_vocab``, ``language_hints``) are swept as lists of lists, and
             fixed through ``config``.
-        config: fixed ``transcription_config`` fields; keywords that differ from their
-            defaults override them.
+        config: fixed ``transcription_config`` fields; a field given here and as a keyword
+            (other than at its default) is refused.
         references: per-file reference ``.txt`` paths or :class:`~smnb.metrics.Reference`
             objects; default ``<stem>.txt`` beside each file; ``False`` for none.
         word_timings: per-file ``.words.json`` paths; default ``<stem>.words.json``.
@@ -192,11 +192,14 @@ async def asweep(
 
     Raises:
         AudioError: an audio file does not exist (before anything runs).
-        ConfigError: an unknown keyword, a bad value in any setting of the grid, nothing to
-            sweep over or bad sweep arguments (before anything runs).
+        ConfigError: an unknown keyword, a bad value in any setting of the grid, a field
+            given both as a keyword and in ``config``, no audio file, nothing to sweep over
+            or bad sweep arguments (before anything runs).
     """
     keywords = dict(locals())  # exactly the parameters: nothing is assigned before this
     files = as_list(sources)
+    if not files:
+        raise ConfigError("a sweep needs at least one audio file")
     for f in files:
         if not Path(f).is_file():
             raise AudioError(f"audio file not found: {f}")
@@ -210,8 +213,12 @@ async def asweep(
         raise ConfigError("reuse=True needs out=: the directory the sweep is saved in")
     if config is not None and not isinstance(config, Mapping):
         raise ConfigError(f"config must be a dict of transcription_config fields, not {config!r}")
+    given = _given_fields(keywords, config or {})
+    twice = sorted(set(given) & set(config or {}))
+    if twice:  # one of the two values would be dropped without a word
+        raise ConfigError(f"{twice[0]} is given twice: {twice[0]}= and config=")
     try:
-        swept, fixed = split_fields(_given_fields(keywords, config or {}))
+        swept, fixed = split_fields(given)
         refs = resolve_references(files, labels(files), references, word_timings)
     except (ValueError, FileNotFoundError) as exc:
         raise ConfigError(str(exc)) from exc

@@ -9,6 +9,7 @@ Stdlib only.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +20,8 @@ from smnb.protocol.messages import Message
 MAX_DELAY_RANGE = (0.7, 4.0)
 EOU_TRIGGER_RANGE = (0.0, 2.0)
 DIARIZATION_MODES = ("none", "speaker", "channel", "channel_and_speaker")
+CHANNEL_MODES = ("channel", "channel_and_speaker")
+"""The diarization modes that send each channel separately (and take channel labels)."""
 MAX_DELAY_MODES = ("fixed", "flexible")
 MODELS = ("standard", "enhanced", "melia-1")
 SAMPLE_RATE = 16_000
@@ -67,6 +70,62 @@ MID_SESSION_FIELDS = frozenset(
     }
 )
 
+NESTED_FIELDS: dict[str, frozenset[str]] = {
+    "audio_filtering_config": frozenset({"volume_threshold"}),
+    "conversation_config": frozenset({"end_of_utterance_silence_trigger"}),
+    "punctuation_overrides": frozenset({"permitted_marks", "sensitivity"}),
+    "speaker_diarization_config": frozenset(
+        {
+            "max_speakers",
+            "prefer_current_speaker",
+            "speaker_sensitivity",
+            "get_speakers",
+            "speakers",
+        }
+    ),
+    "speaker_diarization_config.speakers[]": frozenset({"label", "speaker_identifiers"}),
+    "transcript_filtering_config": frozenset({"remove_disfluencies", "replacements"}),
+    "transcript_filtering_config.replacements[]": frozenset({"from", "to"}),
+    "additional_vocab[]": frozenset({"content", "sounds_like"}),
+    "translation_config": frozenset({"target_languages", "enable_partials"}),
+    "audio_events_config": frozenset({"types"}),
+}
+"""The fields of each nested object, from the RT v2 AsyncAPI spec's schemas (``[]``: each
+item of a list). ``ctrl`` is internal to the service and has no schema: it is not looked into."""
+
+
+def split_unknown(
+    fields: Mapping[str, Any],
+) -> tuple[dict[str, Any], list[tuple[str, str, frozenset[str]]]]:
+    """``fields`` (a ``transcription_config``, or ``StartRecognition``'s top level) without
+    the nested keys :data:`NESTED_FIELDS` does not know, and each one taken out as
+    ``(dotted path of its object, key, the keys that object knows)``. Values of the wrong
+    type are left as they are (their checks refuse them, naming the field)."""
+    found: list[tuple[str, str, frozenset[str]]] = []
+    out = {key: _known_only(value, key, key, found) for key, value in fields.items()}
+    return out, found
+
+
+def _known_only(value: Any, schema: str, path: str, found: list[Any]) -> Any:
+    if isinstance(value, list) and f"{schema}[]" in NESTED_FIELDS:
+        return [_known_only(v, f"{schema}[]", f"{path}[{i}]", found) for i, v in enumerate(value)]
+    known = NESTED_FIELDS.get(schema)
+    if known is None or not isinstance(value, Mapping):
+        return value
+    found += [(path, key, known) for key in value if key not in known]
+    return {
+        key: _known_only(v, f"{schema.removesuffix('[]')}.{key}", f"{path}.{key}", found)
+        for key, v in value.items()
+        if key in known
+    }
+
+
+def unknown_field_message(where: str, key: str, known: frozenset[str]) -> str:
+    """``<where>.<key> is not a field of the RT v2 API; did you mean …?``"""
+    close = difflib.get_close_matches(key, sorted(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(sorted(known))})"
+    return f"{where}.{key} is not a field of the RT v2 API{hint}"
+
 
 def validate_transcription_config(
     config: Mapping[str, Any], *, mid_session: bool = False
@@ -82,6 +141,9 @@ def validate_transcription_config(
     if unknown:
         where = "SetRecognitionConfig" if mid_session else "transcription_config"
         raise ConfigError(f"{where} does not accept {', '.join(unknown)}")
+    _, nested = split_unknown(cfg)
+    if nested:
+        raise ConfigError(unknown_field_message(*nested[0]))
 
     if "language" not in cfg and not mid_session:
         raise ConfigError("transcription_config.language is required (e.g. 'en')")
@@ -117,6 +179,10 @@ def validate_transcription_config(
         _speaker_config(cfg["speaker_diarization_config"])
     if "channel_diarization_labels" in cfg:
         _channel_labels(cfg["channel_diarization_labels"])
+        if cfg.get("diarization") not in CHANNEL_MODES:  # docs: realtime-diarization
+            raise ConfigError(
+                "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'"
+            )
     if "audio_filtering_config" in cfg:
         sub = _object(cfg, "audio_filtering_config")
         if "volume_threshold" in sub:

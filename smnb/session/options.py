@@ -25,8 +25,11 @@ from smnb.auth import TEMP_KEY_TTL, ApiKey, find_api_key
 from smnb.clock import Clock, monotonic
 from smnb.exceptions import ConfigError
 from smnb.protocol.config import (
+    CHANNEL_MODES,
     DEFAULT_TRANSCRIPTION,
     TRANSCRIPTION_FIELDS,
+    split_unknown,
+    unknown_field_message,
     validate_transcription_config,
 )
 from smnb.protocol.messages import Message
@@ -34,8 +37,6 @@ from smnb.recorder.sanitize import redact_url, register_url_secrets
 
 DEFAULT_TIMEOUT = 60.0
 """Seconds the server may stay silent while it owes a message (``timeout=None``: no limit)."""
-
-CHANNEL_MODES = ("channel", "channel_and_speaker")
 
 OPTION_DEFAULTS: dict[str, Any] = {
     "url": None,
@@ -338,6 +339,9 @@ def _mapping(opts: Mapping[str, Any], key: str) -> Message | None:
     value = opts.get(key)
     if value is not None and not isinstance(value, Mapping):
         raise ConfigError(f"{key} must be a dict, not {value!r}")
+    _, unknown = split_unknown({key: value})
+    if unknown:
+        raise ConfigError(unknown_field_message(*unknown[0]))
     return dict(value) if value is not None else None
 
 

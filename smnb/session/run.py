@@ -118,7 +118,8 @@ def transcribe(
         max_unacked: frames that may await ``AudioAdded`` at once.
         audio_format: ``"raw"`` (decoded to 16 kHz pcm_s16le) or ``"file"`` (the
             file's bytes unchanged).
-        sample_rate, encoding: of raw input (arrays and byte streams).
+        sample_rate: of a numpy array or a byte stream; encoding: of a byte stream. Given
+            with a file path (whose header tells both) they are refused, not ignored.
         live: the source runs at real time by itself (never paced).
         reconnect: after a dropped connection (never a server ``Error``), continue on a
             new one: re-send the audio no final covered yet, keep one audio clock

@@ -44,3 +44,24 @@ async def _empty_stream() -> AsyncIterator[bytes]:
 def test_an_existing_source_is_used_as_it_is() -> None:
     source = PcmSource(decode_file(MONO))
     assert open_source(source) is source
+
+
+@pytest.mark.parametrize(
+    ("source", "settings", "message"),
+    [
+        (MONO, {"sample_rate": 8000}, "not to a file: its header gives the rate"),
+        (MONO, {"sample_rate": 8000, "audio_format": "file"}, "not to a file: its header"),
+        (MONO, {"encoding": "mulaw"}, "encoding='mulaw' applies to raw byte streams, not to a"),
+        (str(MONO), {"encoding": "pcm_f32le", "audio_format": "file"}, "not to a file"),
+        (np.zeros(16_000, np.int16), {"sample_rate": 16_000, "encoding": "mulaw"},
+         "not to an array: its dtype gives the sample format"),
+        ("source", {"sample_rate": 8000}, "not to an audio source"),
+    ],
+)  # fmt: skip
+def test_raw_input_settings_are_refused_where_they_would_be_ignored(
+    source: object, settings: dict[str, object], message: str
+) -> None:
+    if isinstance(source, str) and source == "source":
+        source = PcmSource(decode_file(MONO))
+    with pytest.raises(ConfigError, match=message):
+        open_source(source, **settings)  # type: ignore[arg-type]

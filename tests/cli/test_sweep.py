@@ -57,6 +57,33 @@ def test_cli_bad_pairs_exit_2(clips: list[Path], tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--set", "max_delay=1,2", "--max-delay", "3"],
+         "max_delay is given twice: --set and --max-delay"),
+        (["--config", "max_delay=2", "--max-delay", "3"],
+         "max_delay is given twice: --config and --max-delay"),
+        (["--config", "max_delay=2", "--set", "max_delay=1,3"],
+         "max_delay is given twice: --config and --set"),
+        (["--set", "max_delay=1", "--set", "max_delay=2"],
+         "max_delay is given twice: --set and --set"),
+        (["--set", "pace=fast"], "--set pace: not a transcription_config field"),
+        (["--config", "max_dealy=2"],
+         "--config max_dealy: not a transcription_config field; did you mean 'max_delay'?"),
+    ],
+)  # fmt: skip
+def test_cli_a_field_from_two_flags_exits_2_and_says_which(
+    clips: list[Path], tmp_path: Path, capsys: Any, flags: list[str], message: str
+) -> None:
+    from smnb.cli import main
+
+    out = tmp_path / "never"
+    assert main(["sweep", str(clips[0]), *flags, "--no-progress", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == f"smnb sweep: {message}"
+    assert not out.exists()  # refused before anything ran
+
+
 def test_at_fast_pace_the_cli_prints_no_latency_and_says_why(
     clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from smnb.protocol.config import DIARIZATION_MODES, MAX_DELAY_MODES, MODELS
 from tests.support.client import FailingEngine, injecting_proxy, tone_server, tone_wav
 from tests.support.proxy import Cut, ResettingProxy
 
@@ -105,6 +106,10 @@ async def test_print_json_streams_every_received_message(tones: Path) -> None:
         (["TONES", "--url", "https://example.com"], "url must start with ws:// or wss://"),
         (["TONES", "--chunk-seconds", "0"], "chunk_seconds must be a number"),
         (["TONES", "--config", "missing.json"], "--config missing.json"),
+        (
+            ["TONES", "--channel-labels", "a,b"],
+            "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'",
+        ),
     ],
 )
 async def test_bad_input_exits_2_with_one_line(
@@ -217,6 +222,17 @@ async def test_help_documents_every_option() -> None:
         "exit codes",
     ):
         assert flag in run.stdout, flag
+
+
+async def test_the_choices_are_the_validators_own() -> None:
+    run = await smnb_transcribe("--help")
+    for flag, values in (
+        ("--model", MODELS),
+        ("--diarization", DIARIZATION_MODES),
+        ("--max-delay-mode", MAX_DELAY_MODES),
+    ):
+        assert f"{flag} {{{','.join(values)}}}" in run.stdout, flag
+    assert "melia-1" in MODELS
 
 
 async def test_a_survived_problem_is_a_warning_and_the_run_succeeds(tones: Path) -> None:

@@ -127,6 +127,7 @@ async def test_force_end_of_utterance_mid_stream(server_url: str) -> None:
     forced_final = next(m for m in before if m.get("forced"))
     assert forced_final["results"], "the forced final commits the words heard so far"
     assert forced_final["results"][-1]["end_time"] <= half / 32000 + 0.1
+    assert seen.by_type["Warning"] == []  # its timestamp is where the forced end falls
     assert wer(reference("librivox-ss01-0870"), seen.finals()) <= WER_BOUND
 
 

@@ -172,7 +172,25 @@ async def test_every_setting_is_checked_before_any_session_runs(clips: list[Path
         await asweep(clips, max_delay=[1], repeats=0, **kw)
     with pytest.raises(ConfigError, match="unknown sweep setting 'max_dely'"):
         sweep(clips, max_dely=[1], **kw)  # the blocking twin checks the same way
+    with pytest.raises(ConfigError, match=r"^a sweep needs at least one audio file$"):
+        await asweep([], max_delay=[1], **kw)
     assert ran == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"max_delay": [1], "config": {"max_delay": 2}},  # swept and fixed
+        {"max_delay": 1, "config": {"max_delay": 2}},  # fixed twice
+        {"language": "de", "config": {"language": "en"}},  # a keyword off its default
+    ],
+)
+async def test_a_field_given_as_a_keyword_and_in_config_is_refused(
+    clips: list[Path], given: dict[str, Any]
+) -> None:
+    name = next(k for k in given if k != "config")
+    with pytest.raises(ConfigError, match=f"^{name} is given twice: {name}= and config=$"):
+        await asweep(clips, run_session=fake_session, progress=False, warmup=False, **given)
 
 
 def test_sweep_and_asweep_have_the_same_explicit_keywords() -> None:

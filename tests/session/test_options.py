@@ -45,6 +45,32 @@ def lower(words: list[str]) -> list[str]:
         ({"timeout": -1}, ConfigError, "timeout must be a positive number"),
         ({"temp_key": 5}, ConfigError, "temp_key must be True or a lifetime"),
         ({"chunk_seconds": 0}, ConfigError, "chunk_seconds must be a number"),
+        (
+            {"conversation_config": {"end_of_utterence_silence_trigger": 0.5}},
+            ConfigError,
+            r"^conversation_config\.end_of_utterence_silence_trigger is not a field .*"
+            "did you mean 'end_of_utterance_silence_trigger'",
+        ),
+        (
+            {"sample_rate": 8000, "encoding": "mulaw"},
+            ConfigError,
+            "^sample_rate applies to raw byte streams and arrays, not to a file: its header",
+        ),
+        (
+            {"audio_format": "file", "encoding": "mulaw"},
+            ConfigError,
+            "^encoding='mulaw' applies to raw byte streams, not to a file",
+        ),
+        (
+            {"translation_config": {"target_language": ["de"]}},
+            ConfigError,
+            r"^translation_config\.target_language is not a field.*'target_languages'",
+        ),
+        (
+            {"audio_events_config": {"type": ["music"]}},
+            ConfigError,
+            r"^audio_events_config\.type is not a field.*'types'",
+        ),
     ],
 )
 async def test_bad_settings_fail_before_connecting(

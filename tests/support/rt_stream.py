@@ -10,12 +10,14 @@ depend on the pace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 RAW16 = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
 
@@ -81,3 +83,48 @@ async def stream(
         finally:
             sender.cancel()
     return out
+
+
+async def converse(
+    url: str,
+    start: Mapping[str, Any],
+    frames: Sequence[bytes | Mapping[str, Any]] = (),
+    *,
+    end: bool = True,
+) -> list[dict[str, Any]]:
+    """Every message of one session on a real socket: ``start`` (the ``StartRecognition``),
+    then once ``RecognitionStarted`` came each of ``frames`` in order (bytes as audio, a
+    mapping as a JSON message), waiting for each audio frame's ack, then ``EndOfStream``
+    (with ``end``). Stops at ``EndOfTranscript``, ``Error`` or the close."""
+    out: list[dict[str, Any]] = []
+    async with connect(url, max_size=None) as ws:
+
+        async def until(kind: str) -> bool:
+            with contextlib.suppress(ConnectionClosed):
+                while True:
+                    out.append(json.loads(await asyncio.wait_for(ws.recv(), 60)))
+                    if out[-1]["message"] == kind:
+                        return True
+                    if out[-1]["message"] == "Error":
+                        break
+            return False
+
+        if await until_sent(ws, start) and await until("RecognitionStarted"):
+            for frame in frames:
+                if not await until_sent(ws, frame):
+                    break
+                if isinstance(frame, bytes) and not await until("AudioAdded"):
+                    return out
+            end_of_stream = {"message": "EndOfStream", "last_seq_no": 0}
+            if not end or await until_sent(ws, end_of_stream):
+                await until("EndOfTranscript")
+    return out
+
+
+async def until_sent(ws: ClientConnection, frame: bytes | Mapping[str, Any]) -> bool:
+    """Send one frame; False if the server has closed the connection already."""
+    try:
+        await ws.send(frame if isinstance(frame, bytes) else json.dumps(frame))
+    except ConnectionClosed:
+        return False
+    return True

@@ -66,6 +66,11 @@ class Channel:
         post = TranscriptPostprocessor(plan.postprocess, gate.volume_between)
         return cls(label, decoder_for(plan.audio_format), writer, gate, post)
 
+    @property
+    def received(self) -> float:
+        """Seconds of audio handed to the recognizer so far (where a forced end falls)."""
+        return self.fed / SAMPLE_RATE
+
     # --- audio in ---------------------------------------------------------------
 
     def push(self, data: bytes, ack_type: ServerMessage) -> list[Action]:

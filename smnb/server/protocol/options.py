@@ -2,13 +2,14 @@
 
 Every spec-valid ``StartRecognition`` is accepted. :func:`screen` takes out what the shared
 validator (:mod:`smnb.protocol.config`, strict so that a client's typo fails fast) would
-refuse although the spec allows it: fields the spec does not forbid but nothing here knows,
-``audio_format`` extras, ``operating_point`` beside ``model``, ``additional_vocab`` phrases
-over six words. :func:`notices` names the options that are accepted but cannot do here what
-they do in the service. Both answer with ``Warning validation_warning``, the type the
-service documents for configuration it accepted but dropped, sent before
-``RecognitionStarted`` as the service does (docs: custom-dictionary). Translation has the
-spec's own warnings (:func:`translation_warnings`). Nothing is ignored silently.
+refuse although the spec allows it: fields the spec does not forbid but nothing here knows
+(at the top or inside a nested object, named by their dotted path), ``audio_format``
+extras, ``operating_point`` beside ``model``, ``additional_vocab`` phrases over six words.
+:func:`notices` names the options that are accepted but cannot do here what they do in the
+service. Both answer with ``Warning validation_warning``, the type the service documents for
+configuration it accepted but dropped, sent before ``RecognitionStarted`` as the service
+does (docs: custom-dictionary). Translation has the spec's own warnings
+(:func:`translation_warnings`). Nothing is ignored silently.
 
 Stdlib only.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from smnb.protocol.config import TRANSCRIPTION_FIELDS
+from smnb.protocol.config import TRANSCRIPTION_FIELDS, split_unknown
 from smnb.protocol.messages import Message, ServerMessage
 
 VALIDATION_WARNING = "validation_warning"
@@ -51,6 +52,10 @@ def screen(message: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[Message, .
     for key in sorted(set(out) - START_FIELDS):
         del out[key]
         notes.append(_note(f"StartRecognition.{key} is not part of the RT v2 API; ignored"))
+    out, nested = split_unknown(out)  # in translation_config and audio_events_config
+    notes += [
+        _note(f"{where}.{key} is not part of the RT v2 API; ignored") for where, key, _ in nested
+    ]
     fmt = out.get("audio_format")
     if isinstance(fmt, Mapping):
         out["audio_format"], dropped = _screen_format(fmt)
@@ -79,6 +84,11 @@ def _screen_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]
     for key in sorted(set(cfg) - TRANSCRIPTION_FIELDS):
         del cfg[key]
         reasons.append(f"transcription_config.{key} is not an option this server knows; ignored")
+    cfg, nested = split_unknown(cfg)  # a typo one level down is treated as one at the top
+    reasons += [
+        f"transcription_config.{where}.{key} is not an option this server knows; ignored"
+        for where, key, _ in nested
+    ]
     if "model" in cfg and "operating_point" in cfg:
         del cfg["operating_point"]
         reasons.append("operating_point is deprecated and ignored: model is set")

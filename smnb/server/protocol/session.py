@@ -23,13 +23,14 @@ from __future__ import annotations
 import base64
 import binascii
 from enum import Enum
+from math import inf
 from typing import Any
 
 from smnb.exceptions import ProtocolError, Rejected, UndecodableAudio
 from smnb.protocol import messages as m
 from smnb.protocol.messages import ClientMessage, ErrorType, Message, ServerMessage
 from smnb.server.audio.input import decoder_for
-from smnb.server.protocol import start
+from smnb.server.protocol import options, start
 from smnb.server.protocol.actions import (
     Action,
     Close,
@@ -45,6 +46,10 @@ from smnb.server.protocol.channel import PARTIAL_SAMPLES, Channel
 from smnb.server.protocol.start import SessionPlan
 
 __all__ = ["PARTIAL_SAMPLES", "ServerSession", "State"]
+
+TIMESTAMP_SLACK = 0.1
+"""Seconds a ``ForceEndOfUtterance.timestamp`` may be from the audio received and still be
+where the forced end falls (the decoder and the volume gate hold a few ms back)."""
 
 
 class State(Enum):
@@ -131,6 +136,9 @@ class ServerSession:
             return self.fail(ErrorType.INVALID_MESSAGE, f"unknown message type {kind!r}{hint}")
         if self.state is State.WAITING:
             return self.fail(ErrorType.PROTOCOL_ERROR, f"{kind} before StartRecognition")
+        malformed = _malformed(msg)
+        if malformed is not None:
+            return self.fail(ErrorType.INVALID_MESSAGE, malformed)
         handler = {
             ClientMessage.ADD_CHANNEL_AUDIO: self._channel_audio,
             ClientMessage.END_OF_STREAM: self._end_of_stream,
@@ -277,7 +285,7 @@ class ServerSession:
     # --- ending -----------------------------------------------------------------
 
     def _end_of_stream(self, msg: Message) -> list[Action]:
-        # last_seq_no is not checked: official clients send 0, the last ack, or the count.
+        # Any integer last_seq_no will do: official clients send 0, the last ack, or the count.
         out: list[Action] = []
         for channel in self._channels.values():
             out += self._end(channel)
@@ -308,19 +316,29 @@ class ServerSession:
     # --- mid-session requests ---------------------------------------------------
 
     def _force_end_of_utterance(self, msg: Message) -> list[Action]:
-        # "timestamp" needs no handling: every frame read so far has been fed already.
         label = msg.get("channel")
-        if label is not None and self.plan is not None and self.plan.channels is not None:
+        if label is not None:  # as for EndOfChannel: refused in a single-stream session
             named = self._channel_named(label)
             if isinstance(named, list):
                 return named
             targets = [named]
         else:
             targets = list(self._channels.values())
+        stamp = msg.get("timestamp")
         out: list[Action] = []
         for channel in targets:
-            if not channel.ended:
-                out.append(ForceEnd(channel.label, forced=True))
+            if channel.ended:
+                continue
+            # Every frame read so far has been fed, so the forced end falls at the audio
+            # received: that honours a timestamp pointing there, and no other one.
+            if stamp is not None and abs(stamp - channel.received) > TIMESTAMP_SLACK:
+                where = f" on channel {channel.label!r}" if channel.label is not None else ""
+                out.append(Send(start.warning(
+                    options.VALIDATION_WARNING,
+                    f"ForceEndOfUtterance.timestamp {stamp:g} s is not applied: the utterance"
+                    f"{where} ends at the {channel.received:.2f} s of audio received so far",
+                )))  # fmt: skip
+            out.append(ForceEnd(channel.label, forced=True))
         return out
 
     def _set_recognition_config(self, msg: Message) -> list[Action]:
@@ -343,3 +361,19 @@ class ServerSession:
             self._speakers_at_end = True
             return []
         return [QuerySpeakers(final=False)]
+
+
+def _malformed(msg: Message) -> str | None:
+    """Why an end-of-audio message's ``last_seq_no`` (an integer) or a forced end's
+    ``timestamp`` (seconds ≥ 0) breaks the spec, or None. Absent or null they need nothing."""
+    kind = msg["message"]
+    seq = msg.get("last_seq_no")
+    ends = (ClientMessage.END_OF_STREAM, ClientMessage.END_OF_CHANNEL)
+    if kind in ends and seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
+        return f"{kind}.last_seq_no must be an integer, not {seq!r}"
+    stamp = msg.get("timestamp")
+    if kind != ClientMessage.FORCE_END_OF_UTTERANCE or stamp is None:
+        return None
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float) or not 0 <= stamp < inf:
+        return f"{kind}.timestamp must be a number of seconds ≥ 0, not {stamp!r}"
+    return None

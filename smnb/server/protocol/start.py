@@ -17,7 +17,13 @@ from typing import Any
 
 from smnb._version import __version__
 from smnb.exceptions import ConfigError, Rejected
-from smnb.protocol.config import validate_audio_format, validate_transcription_config
+from smnb.protocol.config import (
+    CHANNEL_MODES,
+    split_unknown,
+    unknown_field_message,
+    validate_audio_format,
+    validate_transcription_config,
+)
 from smnb.protocol.messages import ErrorType, Message, ServerMessage, close_code_for
 from smnb.server import voiceprint
 from smnb.server.protocol import options
@@ -48,7 +54,6 @@ CLOSE_REASONS = {
 }
 """The close payload for each close code (docs: API reference, WebSocket errors)."""
 
-_CHANNEL_MODES = ("channel", "channel_and_speaker")
 _SPEAKER_MODES = ("speaker", "channel_and_speaker")
 
 
@@ -148,7 +153,7 @@ def volume_threshold(config: Mapping[str, Any]) -> float | None:
 def _channels(config: Mapping[str, Any]) -> tuple[str, ...] | None:
     diarization = config.get("diarization", "none")
     labels = config.get("channel_diarization_labels")
-    if diarization in _CHANNEL_MODES:
+    if diarization in CHANNEL_MODES:
         if not labels:
             raise Rejected(
                 ErrorType.INVALID_CONFIG,
@@ -160,12 +165,7 @@ def _channels(config: Mapping[str, Any]) -> tuple[str, ...] | None:
                 f"{len(labels)} channels requested; this server allows {MAX_CHANNELS}",
             )
         return tuple(labels)
-    if labels:
-        raise Rejected(
-            ErrorType.INVALID_CONFIG,
-            "channel_diarization_labels needs diarization 'channel' or 'channel_and_speaker'",
-        )
-    return None
+    return None  # labels without a channel mode are refused by the shared validator
 
 
 def _known_speakers(
@@ -237,6 +237,11 @@ def check_mid_session(original: Mapping[str, Any], message: Mapping[str, Any]) -
         if key not in mutable and original.get(key) != value:
             raise Rejected(ErrorType.INVALID_CONFIG, f"{key} cannot change mid-session")
     changes = {k: v for k, v in raw.items() if k in mutable}
+    _, nested = split_unknown(changes)  # refused, as an unknown top-level field is here
+    if nested:
+        where, key, known = nested[0]
+        reason = unknown_field_message(f"transcription_config.{where}", key, known)
+        raise Rejected(ErrorType.INVALID_CONFIG, reason)
     try:
         return validate_transcription_config(changes, mid_session=True)
     except ConfigError as exc:

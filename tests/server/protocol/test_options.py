@@ -10,6 +10,8 @@ import pytest
 
 from smnb.protocol.config import TRANSCRIPTION_FIELDS
 from smnb.server.protocol.start import Rejected, plan_session
+from tests.support.client import tone_server
+from tests.support.rt_stream import converse
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "server.md"
 RAW = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
@@ -122,3 +124,60 @@ def test_docs_table_lists_every_option_with_what_happens() -> None:
     for field in ("domain", "enable_entities", "translation_config", "audio_events_config"):
         assert rows[field] == "warned"
     assert rows["punctuation_overrides.permitted_marks"] == "honoured"
+
+
+NESTED_TYPOS: list[tuple[dict[str, Any], str]] = [
+    ({"audio_filtering_config": {"volume_treshold": 3}},
+     "transcription_config.audio_filtering_config.volume_treshold"),
+    ({"conversation_config": {"end_of_utterence_silence_trigger": 0.5}},
+     "transcription_config.conversation_config.end_of_utterence_silence_trigger"),
+    ({"punctuation_overrides": {"permited_marks": []}},
+     "transcription_config.punctuation_overrides.permited_marks"),
+    ({"speaker_diarization_config": {"max_speaker": 2}},
+     "transcription_config.speaker_diarization_config.max_speaker"),
+    ({"speaker_diarization_config": {"speakers": [{"label": "Ann", "speaker_identifiers": ["x"],
+                                                   "name": "Ann"}]}},
+     "transcription_config.speaker_diarization_config.speakers[0].name"),
+    ({"transcript_filtering_config": {"remove_disfluency": True}},
+     "transcription_config.transcript_filtering_config.remove_disfluency"),
+    ({"transcript_filtering_config": {"replacements": [{"from": "a", "to": "b", "regex": 1}]}},
+     "transcription_config.transcript_filtering_config.replacements[0].regex"),
+    ({"additional_vocab": ["ok", {"content": "gnocchi", "sound_like": ["nokey"]}]},
+     "transcription_config.additional_vocab[1].sound_like"),
+    ({"translation_config": {"target_languages": [], "enable_partial": True}},
+     "translation_config.enable_partial"),
+    ({"audio_events_config": {"type": ["music"]}}, "audio_events_config.type"),
+]  # fmt: skip
+"""(what StartRecognition carries, the dotted path of its typo): one per nested object."""
+
+
+@pytest.mark.parametrize(("fields", "path"), NESTED_TYPOS)
+async def test_a_typo_in_a_nested_object_is_warned_by_its_path_and_dropped(
+    fields: dict[str, Any], path: str
+) -> None:
+    top = {k: fields.pop(k) for k in ("translation_config", "audio_events_config") if k in fields}
+    start = {"message": "StartRecognition", "audio_format": RAW,
+             "transcription_config": {"language": "en", "diarization": "speaker", **fields},
+             **top}  # fmt: skip
+    async with tone_server() as url:
+        out = await converse(url, start)
+    warned = [m for m in out if m["message"] == "Warning" and path in m["reason"]]
+    assert [w["type"] for w in warned] == ["validation_warning"], out
+    known = (
+        "an option this server knows" if "transcription_config" in path else "part of the RT v2 API"
+    )
+    assert warned[0]["reason"] == f"{path} is not {known}; ignored"
+    kinds = [m["message"] for m in out]
+    assert kinds.index("Warning") < kinds.index("RecognitionStarted")  # accepted, as at the top
+    assert kinds[-1] == "EndOfTranscript"
+
+
+def test_a_nested_typo_is_dropped_and_its_siblings_still_checked() -> None:
+    typo = {"end_of_utterence_silence_trigger": 0.5}
+    p = plan({"conversation_config": {**typo, "end_of_utterance_silence_trigger": 1.0}})
+    assert p.transcription_config["conversation_config"] == {
+        "end_of_utterance_silence_trigger": 1.0
+    }
+    assert p.eou_trigger == 1.0
+    with pytest.raises(Rejected, match="end_of_utterance_silence_trigger must be between"):
+        plan({"conversation_config": {**typo, "end_of_utterance_silence_trigger": 5}})

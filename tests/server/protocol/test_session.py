@@ -33,6 +33,8 @@ from smnb.server.protocol.actions import (
 from smnb.server.protocol.session import ServerSession, State
 from smnb.server.protocol.transcript import EOU_PENDING_GRACE, PARTIAL_INTERVAL
 from tests.support import server_messages
+from tests.support.client import tone_server
+from tests.support.rt_stream import converse
 from tests.support.server_fakes import ToneRecognizer, s16, speech
 
 SERVER_TYPES = {t.value for t in ServerMessage}
@@ -318,13 +320,24 @@ def test_no_end_of_utterance_without_trigger_or_speech() -> None:
     assert d.of("EndOfUtterance") == []
 
 
-@pytest.mark.parametrize("extra", [{}, {"timestamp": 0.35}, {"timestamp": 99.0}])
-def test_force_end_of_utterance(extra: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("extra", "warned"),
+    [({}, False), ({"timestamp": 0.35}, False), ({"timestamp": None}, False),
+     ({"timestamp": 99.0}, True), ({"timestamp": 0.1}, True)],
+)  # fmt: skip
+def test_force_end_of_utterance(extra: dict[str, Any], warned: bool) -> None:
     d = Driver()
     d.start(max_delay=4.0)
-    d.stream(s16(speech(["alpha", 0.05])))
+    d.stream(s16(speech(["alpha", 0.05])))  # 0.35 s of audio
     assert d.of("AddTranscript") == []
     out = d.text({"message": "ForceEndOfUtterance", **extra})
+    if warned:  # the forced end falls at the audio received (0.35 s), not at the timestamp
+        warning = out.pop(0)
+        assert (warning["message"], warning["type"]) == ("Warning", "validation_warning")
+        assert warning["reason"] == (
+            f"ForceEndOfUtterance.timestamp {extra['timestamp']:g} s is not applied: the "
+            "utterance ends at the 0.35 s of audio received so far"
+        )
     kinds = [m["message"] for m in out]
     assert kinds == ["AddTranscript", "EndOfUtterance"]
     assert out[0]["forced"] is True and out[1]["forced"] is True
@@ -660,3 +673,72 @@ def test_hostile_messages_mid_session_never_raise(frame: Any) -> None:
     else:  # the session is still usable
         d.text({"message": "EndOfStream", "last_seq_no": 0})
         assert d.sent[-1] == {"message": "EndOfTranscript"}
+
+
+# --- control messages on a real socket -------------------------------------------------
+
+START_MONO = {"message": "StartRecognition", "audio_format": RAW16,
+              "transcription_config": {"language": "en"}}  # fmt: skip
+TWO = {"language": "en", "diarization": "channel", "channel_diarization_labels": ["a", "b"]}
+START_AB = {**START_MONO, "transcription_config": TWO}
+
+
+@pytest.mark.parametrize(
+    ("start", "frame", "reason"),
+    [
+        (START_MONO, {"message": "ForceEndOfUtterance", "timestamp": "x"},
+         "ForceEndOfUtterance.timestamp must be a number of seconds ≥ 0, not 'x'"),
+        (START_MONO, {"message": "ForceEndOfUtterance", "timestamp": -1},
+         "ForceEndOfUtterance.timestamp must be a number of seconds ≥ 0, not -1"),
+        (START_MONO, {"message": "ForceEndOfUtterance", "timestamp": True},
+         "ForceEndOfUtterance.timestamp must be a number of seconds ≥ 0, not True"),
+        (START_MONO, {"message": "EndOfStream", "last_seq_no": "x"},
+         "EndOfStream.last_seq_no must be an integer, not 'x'"),
+        (START_MONO, {"message": "EndOfStream", "last_seq_no": 1.5},
+         "EndOfStream.last_seq_no must be an integer, not 1.5"),
+        (START_AB, {"message": "EndOfChannel", "channel": "a", "last_seq_no": "x"},
+         "EndOfChannel.last_seq_no must be an integer, not 'x'"),
+    ],
+)  # fmt: skip
+async def test_a_malformed_control_field_is_an_invalid_message_naming_it(
+    start: dict[str, Any], frame: dict[str, Any], reason: str
+) -> None:
+    async with tone_server() as url:
+        out = await converse(url, start, [frame])
+    assert out[-1] == {"message": "Error", "type": "invalid_message", "reason": reason}
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"message": "ForceEndOfUtterance", "channel": "zz"},
+        {"message": "EndOfChannel", "channel": "zz", "last_seq_no": 0},
+    ],
+)
+async def test_a_channel_in_a_single_stream_session_is_refused_alike(
+    frame: dict[str, Any],
+) -> None:
+    async with tone_server() as url:
+        out = await converse(url, START_MONO, [s16(speech(["alpha", 0.1])), frame])
+    assert out[-1] == {
+        "message": "Error",
+        "type": "protocol_error",
+        "reason": "channel messages need a channel-diarized session",
+    }
+
+
+async def test_a_timestamp_is_honoured_where_it_points_and_warned_elsewhere() -> None:
+    audio = s16(speech(["alpha", 0.1]))  # 0.4 s
+    at_end = {"message": "ForceEndOfUtterance", "timestamp": 0.4}
+    early = {"message": "ForceEndOfUtterance", "timestamp": 0.1}
+    async with tone_server() as url:
+        honoured = await converse(url, START_MONO, [audio, at_end])
+        warned = await converse(url, START_MONO, [audio, early])
+    for out in (honoured, warned):
+        kinds = [m["message"] for m in out]
+        assert kinds[-1] == "EndOfTranscript"
+        forced = [m for m in out if m["message"] == "EndOfUtterance"]
+        assert [m.get("forced") for m in forced] == [True]  # the forced end is done either way
+    assert not [m for m in honoured if m["message"] == "Warning"]
+    (warning,) = [m for m in warned if m["message"] == "Warning"]
+    assert warning["reason"].startswith("ForceEndOfUtterance.timestamp 0.1 s is not applied")

@@ -14,7 +14,11 @@ from smnb.server import voiceprint
 from smnb.server.protocol.start import Rejected, close_for, plan_session
 from smnb.server.voiceprint import Voiceprint
 from tests.support import speech_session as speech
+from tests.support.client import tone_server
 from tests.support.engine_audio import clip
+from tests.support.rt_stream import converse
+from tests.support.server_fakes import s16
+from tests.support.server_fakes import speech as tone_speech
 
 RAW = {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000}
 GOOD = voiceprint.encode(Voiceprint(600, (0.5,) * 16, (4.8,) * 9))
@@ -107,3 +111,29 @@ def test_warnings_about_the_config_come_before_recognition_started() -> None:
     started = kinds.index("RecognitionStarted")
     assert kinds.index("validation_warning") < started
     assert started < kinds.index("unsupported_translation_pair")
+
+
+@pytest.mark.parametrize(
+    ("changes", "path", "meant"),
+    [
+        ({"audio_filtering_config": {"volume_treshold": 3}},
+         "transcription_config.audio_filtering_config.volume_treshold", "volume_threshold"),
+        ({"conversation_config": {"end_of_utterence_silence_trigger": 0.5}},
+         "transcription_config.conversation_config.end_of_utterence_silence_trigger",
+         "end_of_utterance_silence_trigger"),
+    ],
+)  # fmt: skip
+async def test_set_recognition_config_refuses_a_nested_typo_by_its_path(
+    changes: dict[str, Any], path: str, meant: str
+) -> None:
+    start = {"message": "StartRecognition", "audio_format": RAW,
+             "transcription_config": {"language": "en"}}  # fmt: skip
+    mid = {"message": "SetRecognitionConfig", "transcription_config": changes}
+    async with tone_server() as url:
+        out = await converse(url, start, [s16(tone_speech(["alpha", 0.2])), mid])
+    error = out[-1]
+    assert (error["message"], error["type"]) == (
+        "Error",
+        "invalid_config",
+    )  # as for a top-level one
+    assert error["reason"] == (f"{path} is not a field of the RT v2 API; did you mean {meant!r}?")
