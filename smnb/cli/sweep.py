@@ -97,6 +97,12 @@ def register(subparsers: Any) -> None:
         help="skip the untimed warm-up sessions (one per concurrent slot)",
     )
     run_group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_group.add_argument(
+        "--reuse",
+        action="store_true",
+        help="--out may hold an earlier sweep: read it back when it is exactly this plan, "
+        "else measure afresh, replacing it (without --reuse such a directory is refused)",
+    )
     parser.add_argument("--out", metavar="DIR", required=True, help="output directory")
     parser.set_defaults(func=run)
 
@@ -150,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
             pace=args.pace,
             warmup=not args.no_warmup,
             progress=not args.no_progress,
+            reuse=args.reuse,
             **fields,
         )
     except (ConfigError, AudioError) as exc:

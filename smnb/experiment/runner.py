@@ -61,7 +61,7 @@ from smnb.experiment.plan import (
 )
 from smnb.experiment.progress import Progress
 from smnb.experiment.result import SweepResult
-from smnb.experiment.reuse import plan_digest, reusable
+from smnb.experiment.reuse import claim, plan_digest, reusable
 from smnb.experiment.sessions import (
     RunSession,
     Submitter,
@@ -71,6 +71,7 @@ from smnb.experiment.sessions import (
     run_session_blocking,
     runner,
     runner_name,
+    warmup_id,
     warmups,
 )
 from smnb.metrics.stats import DEFAULT_RESAMPLES
@@ -187,13 +188,16 @@ async def asweep(
             copies keep the final count), elsewhere a tqdm bar on stderr.
         reuse: read back the sweep saved in ``out`` instead of measuring again when it is
             exactly this plan (same audio bytes, references, settings, seeds, endpoint kind
-            and smnb version; :mod:`~smnb.experiment.reuse`); otherwise measure as usual.
+            and smnb version; :mod:`~smnb.experiment.reuse`); otherwise measure as usual,
+            replacing the sweep saved there. Without it, an ``out`` whose ``sessions``
+            folder is not empty is refused (ConfigError), so two sweeps never mix.
         executor / run_session: hand sessions to another executor (module docstring).
 
     Raises:
         AudioError: an audio file does not exist (before anything runs).
         ConfigError: an unknown keyword, a bad value in any setting of the grid, nothing to
-            sweep over or bad sweep arguments (before anything runs).
+            sweep over, bad sweep arguments or an ``out`` holding another sweep's sessions
+            without ``reuse`` (before anything runs).
     """
     keywords = dict(locals())  # exactly the parameters: nothing is assigned before this
     files = as_list(sources)
@@ -234,6 +238,9 @@ async def asweep(
                 " (the same plan; reuse=False measures again)"
             )
             return old
+    if out is not None:
+        own = [s.session_id for s in specs] + [warmup_id(k) for k in range(concurrency)]
+        await asyncio.to_thread(claim, out, own, reuse=reuse)
 
     # A run_session hook gets exactly the url given; the built-in runners get an endpoint.
     endpoint_cm = (
