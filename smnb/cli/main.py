@@ -50,7 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"smnb.cli.{name}")
         module.register(subparsers)
+    for sub in subparsers.choices.values():  # `smnb serve -vv` as well as `smnb -vv serve`
+        add_verbose(sub)
     return parser
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``-v/--verbose`` after a subcommand too (given there, it replaces the one before)."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,  # not given: the top-level count stands
+        help="log more on stderr (-v info, -vv debug); credentials are always redacted",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

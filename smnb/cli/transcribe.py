@@ -126,13 +126,6 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="print every received message as one JSON line on stdout instead of the text",
     )
-    output.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=argparse.SUPPRESS,
-        help="log more on stderr (-v info, -vv debug); credentials are always redacted",
-    )
     parser.set_defaults(func=run)
 
 

@@ -42,3 +42,15 @@ def test_no_command_prints_help_and_fails() -> None:
     out = smnb_cli()
     assert out.returncode == 2
     assert "usage: smnb" in out.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_verbose_is_accepted_before_and_after_every_command(command: str) -> None:
+    from smnb.cli.main import build_parser
+
+    parser = build_parser()
+    rest = ["a.wav", "--out", "o"] if command == "sweep" else ["a.wav"] * (command != "serve")
+    assert parser.parse_args([command, *rest]).verbose == 0
+    assert parser.parse_args(["-vv", command, *rest]).verbose == 2
+    assert parser.parse_args([command, *rest, "-vv"]).verbose == 2
+    assert parser.parse_args([command, "--verbose", *rest]).verbose == 1
