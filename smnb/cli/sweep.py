@@ -43,9 +43,10 @@ def register(subparsers: Any) -> None:
         description=(
             "Stream every AUDIO file once per setting and repeat, at real-time pace, a few "
             "sessions at a time in a seeded interleaved order; then compute per-word latency, "
-            "WER and stability and write tables, plots and a manifest to --out. Without --url "
-            "and without SPEECHMATICS_API_KEY one local server (offline recognizer) serves the "
-            "sweep. The key is read from SPEECHMATICS_API_KEY, never from the command line."
+            "WER and stability and write tables, plots and a manifest to --out. Without --url, "
+            "SPEECHMATICS_RT_URL and SPEECHMATICS_API_KEY one local server (offline "
+            "recognizer) serves the sweep. The key is read from SPEECHMATICS_API_KEY, never "
+            "from the command line."
         ),
         epilog=(
             "exit codes: 0 all sessions completed, 1 some failed (still written), 2 bad input, "

@@ -33,10 +33,11 @@ def register(subparsers: Any) -> None:
         help="stream an audio file to an RT v2 endpoint and print the transcript",
         description=(
             "Stream AUDIO to a Speechmatics Real-Time (RT v2) endpoint and print the final "
-            "transcript on stdout. Without --url and without SPEECHMATICS_API_KEY, smnb starts "
-            "its own local server (offline recognizer) for the run. With a key it uses "
-            "SPEECHMATICS_RT_URL or wss://eu2.rt.speechmatics.com/v2. The key is read from "
-            "SPEECHMATICS_API_KEY (never from the command line, where other users could see it)."
+            "transcript on stdout. The endpoint is --url, else SPEECHMATICS_RT_URL (with or "
+            "without a key), else wss://eu2.rt.speechmatics.com/v2 with SPEECHMATICS_API_KEY; "
+            "with none of them smnb starts its own local server (offline recognizer) for the "
+            "run. The key is read from SPEECHMATICS_API_KEY (never from the command line, where "
+            "other users could see it)."
         ),
         epilog=(
             "exit codes: 0 done, 1 session failed, 2 bad input, 130 interrupted. "

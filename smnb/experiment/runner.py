@@ -14,9 +14,10 @@ several fields form a grid), a scalar is fixed for every session. Every setting 
 is checked before any session runs: a misspelt keyword or a bad value raises
 :class:`~smnb.exceptions.ConfigError` naming it. Sessions stream at real-time pace, at most
 ``concurrency`` at once, in a seeded block-randomised order (:mod:`smnb.experiment.plan`).
-With neither ``url`` nor an API key, the process's embedded local server (the one
-``transcribe`` and ``start`` share, :mod:`smnb.session.embedded`) serves the whole sweep
-(started once, so model loading is not charged to one setting); with a key, the SaaS.
+With no ``url`` (nor ``SPEECHMATICS_RT_URL``, which counts as one, key or not) and no API
+key, the process's embedded local server (the one ``transcribe`` and ``start`` share,
+:mod:`smnb.session.embedded`) serves the whole sweep (started once, so model loading is not
+charged to one setting); with a key, the SaaS.
 
 A failed session is kept: its row says ``failed`` with the error, its log is kept, and it
 is excluded from metrics. Analysis starts only after the last session ends, so metric
@@ -45,7 +46,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeAlias, TypeVar
 
-from smnb.auth import find_api_key
+from smnb.auth import env_rt_url, find_api_key
 from smnb.exceptions import AudioError, ConfigError
 from smnb.experiment.inputs import RefInput, manifest, resolve_references
 from smnb.experiment.outcome import SessionOutcome
@@ -179,7 +180,8 @@ async def asweep(
         concurrency: sessions streaming at once.
         seed: run-order seed. ``bootstrap_seed``/``n_resamples``: confidence intervals.
         out: directory for logs, CSVs, plots and the manifest (nothing written if None).
-        url, api_key: the endpoint; neither means one embedded local server.
+        url, api_key: the endpoint (default ``SPEECHMATICS_RT_URL``, key or not); none of
+            them means one embedded local server.
         pace: ``"realtime"`` (latency numbers need it) or ``"fast"``.
         warmup: first run ``concurrency`` untimed sessions at once (the smallest file; kept,
             marked ``warmup``, excluded from metrics), so every recognizer and connection the
@@ -223,6 +225,8 @@ async def asweep(
     settings = grid(swept)
     _check_settings(fixed, settings, url=url, api_key=api_key, pace=pace)
     specs = plan(files, settings, repeats=repeats, seed=seed, base_config=fixed, out=out, pace=pace)
+    if url is None:  # the endpoint rule (smnb.auth.env_rt_url): the variable, key or not
+        url = env_rt_url()
     target = url if url is not None else ("saas" if find_api_key(api_key) else "local")
     digest = await asyncio.to_thread(
         plan_digest, specs, refs, concurrency=concurrency, warmup=warmup, seed=seed,

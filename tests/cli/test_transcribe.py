@@ -141,6 +141,15 @@ async def test_session_errors_exit_1_and_keep_what_arrived(tones: Path, tmp_path
     assert refused.code == 1 and "cannot connect to ws://127.0.0.1:9/v2" in refused.stderr
 
 
+async def test_speechmatics_rt_url_is_used_without_a_key(tones: Path) -> None:
+    async with tone_server() as url:  # an on-prem container needs no key
+        run = await smnb_transcribe(tones, "--pace", "fast", env={"SPEECHMATICS_RT_URL": url})
+    assert run.code == 0, run.stderr
+    assert run.stdout == "Alpha. Bravo. Charlie. Delta.\n"  # the tone server's words
+    refused = await smnb_transcribe(tones, env={"SPEECHMATICS_RT_URL": "ws://127.0.0.1:1/v2"})
+    assert refused.code == 1 and "cannot connect to ws://127.0.0.1:1/v2" in refused.stderr
+
+
 async def test_ctrl_c_exits_130_and_keeps_the_log(tones: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     async with tone_server() as url:
