@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled, SmnbError
+from smnb.protocol.text import announced_delimiter, join, tokens_of
 from smnb.recorder import RECEIVED, Record
 
 
@@ -244,8 +245,8 @@ class _JsonPrinter:
 class _LiveLine:
     """The running transcript (finals + current partial) on one stderr line.
 
-    Rendered from the result tokens with :mod:`smnb.tables.text`, like the tables
-    and the live widget (imported here: pandas is loaded by the time it runs).
+    Rendered from the result tokens with :mod:`smnb.protocol.text`, like the tables,
+    the live widget and the local server.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -255,8 +256,6 @@ class _LiveLine:
         self.width = max(20, shutil.get_terminal_size().columns - 1)
 
     def __call__(self, record: Record) -> None:
-        from smnb.tables.text import announced_delimiter, join, tokens_of
-
         if record.direction != RECEIVED or record.payload is None:
             return
         kind = record.type
