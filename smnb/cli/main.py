@@ -32,6 +32,21 @@ EXIT_INTERRUPTED = 130
 """Ctrl-C (128 + SIGINT)."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends ``(default: X)`` only when it is true and new.
+
+    Not for an option that is unset by default (None, False, []: the help says what
+    happens instead), nor when the help already names its default.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default is None or default is False or default == []:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
     parser = argparse.ArgumentParser(

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, HelpFormatter
 
 SUMMARY_COLUMNS = (
     "n_sessions", "n_failed", "n_words", "final_p50", "final_p90", "final_p95",
@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
             "exit codes: 0 all sessions completed, 1 some failed (still written), 2 bad input, "
             "130 interrupted. example: smnb sweep a.wav b.wav --max-delay 0.7 1 2 4 --out runs/md"
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("audio", metavar="AUDIO", nargs="+", help="audio files")
     grid = parser.add_argument_group("settings")

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, HelpFormatter
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled, SmnbError
 from smnb.protocol.text import announced_delimiter, join, tokens_of
 from smnb.recorder import RECEIVED, Record
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
             "exit codes: 0 done, 1 session failed, 2 bad input, 130 interrupted. "
             "example: smnb transcribe talk.mp3 --pace fast --max-delay 1.5 --out results/"
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("audio", metavar="AUDIO", help="audio file (WAV, FLAC, OGG, MP3, M4A, …)")
     where = parser.add_argument_group("endpoint")
@@ -74,8 +74,17 @@ def register(subparsers: Any) -> None:
     )
     config = parser.add_argument_group("transcription_config")
     config.add_argument("--language", default="en", help="language code")
-    config.add_argument("--max-delay", metavar="S", type=float, help="max_delay, 0.7–4 s")
-    config.add_argument("--max-delay-mode", choices=["fixed", "flexible"], help="max_delay_mode")
+    config.add_argument(
+        "--max-delay",
+        metavar="S",
+        type=float,
+        help="max_delay, 0.7–4 s (default: not sent, so the server's: 4)",
+    )
+    config.add_argument(
+        "--max-delay-mode",
+        choices=["fixed", "flexible"],
+        help="max_delay_mode (default: not sent, so the server's: flexible)",
+    )
     config.add_argument(
         "--no-partials", action="store_true", help="do not request partial transcripts"
     )

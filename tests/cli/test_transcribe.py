@@ -226,6 +226,13 @@ async def test_help_documents_every_option() -> None:
         "exit codes",
     ):
         assert flag in run.stdout, flag
+    # Every default printed is true: none for unset options, the server's where it decides.
+    text = " ".join(run.stdout.split())  # argparse wraps lines
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "--url URL ws:// or wss:// RT v2 endpoint (default: see above) --temp-key" in text
+    assert "--max-delay S max_delay, 0.7–4 s (default: not sent, so the server's: 4)" in text
+    assert "(default: not sent, so the server's: flexible)" in text
+    assert "--chunk-seconds S audio per frame (default: 0.1)" in text
 
 
 async def test_a_survived_problem_is_a_warning_and_the_run_succeeds(tones: Path) -> None:
