@@ -54,6 +54,7 @@ __all__ = [
     "ApiKey",
     "RedactingFilter",
     "auth_headers",
+    "env_rt_url",
     "find_api_key",
     "mint_temp_key",
     "redact_url",
@@ -118,9 +119,19 @@ def find_api_key(explicit: str | ApiKey | None = None) -> ApiKey | None:
     return ApiKey(colab) if colab else None
 
 
+def env_rt_url() -> str | None:
+    """``SPEECHMATICS_RT_URL`` if set, else None.
+
+    The endpoint rule: an explicit ``url``, else this variable (with or without a key: an
+    on-prem container needs none, and no key means no ``Authorization`` header), else the
+    SaaS (:data:`DEFAULT_RT_URL`) with a key, else smnb's embedded local server.
+    """
+    return os.environ.get(ENV_RT_URL, "").strip() or None
+
+
 def rt_url() -> str:
     """The SaaS RT endpoint: ``SPEECHMATICS_RT_URL`` or the official clients' default."""
-    return os.environ.get(ENV_RT_URL, "").strip() or DEFAULT_RT_URL
+    return env_rt_url() or DEFAULT_RT_URL
 
 
 def auth_headers(key: ApiKey | None) -> dict[str, str]:

@@ -16,6 +16,9 @@
     │   ├── SessionTimeout (TimeoutError)   no progress within the allowed time
     │   └── SessionCancelled       the user interrupted (Ctrl-C, cancel, stop button)
     ├── DeviceError                no microphone, or PortAudio missing
+    ├── LogError (ValueError)      a file given as a session log is not one (not UTF-8 text,
+    │   │                          or its first line is not a JSON record)
+    │   └── LogNotFound (FileNotFoundError)   nothing to load at the path given
     └── LocalServerError           inside smnb's own server (answered to clients as ``Error``)
         ├── Rejected               a session or config change refused (``.error_type``, ``.reason``)
         ├── SessionClosed (RuntimeError)   an in-process server session sent ``Error``
@@ -57,6 +60,14 @@ class ProtocolError(SmnbError):
 
 class DeviceError(SmnbError):
     """An audio device (microphone) is not available."""
+
+
+class LogError(SmnbError, ValueError):
+    """A file given as a session log is not an smnb log or a SaaS recording."""
+
+
+class LogNotFound(LogError, FileNotFoundError):
+    """There is no session log at the path given (nor, for a directory, under it)."""
 
 
 class SessionError(SmnbError):

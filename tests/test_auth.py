@@ -21,6 +21,7 @@ from smnb.auth import (
     DEFAULT_RT_URL,
     ApiKey,
     auth_headers,
+    env_rt_url,
     find_api_key,
     mint_temp_key,
     rt_url,
@@ -114,8 +115,11 @@ def test_a_missing_colab_secret_is_no_key(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_rt_url_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
     assert rt_url() == DEFAULT_RT_URL == "wss://eu2.rt.speechmatics.com/v2"
-    monkeypatch.setenv("SPEECHMATICS_RT_URL", "wss://eu.rt.speechmatics.com/v2")
-    assert rt_url() == "wss://eu.rt.speechmatics.com/v2"
+    assert env_rt_url() is None
+    monkeypatch.setenv("SPEECHMATICS_RT_URL", " wss://eu.rt.speechmatics.com/v2 ")
+    assert rt_url() == env_rt_url() == "wss://eu.rt.speechmatics.com/v2"
+    monkeypatch.setenv("SPEECHMATICS_RT_URL", " ")  # blank: not set
+    assert env_rt_url() is None and rt_url() == DEFAULT_RT_URL
 
 
 def test_a_key_never_shows_itself() -> None:

@@ -32,6 +32,21 @@ EXIT_INTERRUPTED = 130
 """Ctrl-C (128 + SIGINT)."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends ``(default: X)`` only when it is true and new.
+
+    Not for an option that is unset by default (None, False, []: the help says what
+    happens instead), nor when the help already names its default.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default is None or default is False or default == []:
+            return text
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
@@ -50,7 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"smnb.cli.{name}")
         module.register(subparsers)
+    for sub in subparsers.choices.values():  # `smnb serve -vv` as well as `smnb -vv serve`
+        add_verbose(sub)
     return parser
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """``-v/--verbose`` after a subcommand too (given there, it replaces the one before)."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,  # not given: the top-level count stands
+        help="log more on stderr (-v info, -vv debug); credentials are always redacted",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

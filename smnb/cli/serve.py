@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
 import sys
 from typing import Any
 
-from smnb.cli.main import EXIT_OK
+from smnb.cli.main import EXIT_BAD_INPUT, EXIT_OK
 from smnb.exceptions import ConfigError
 from smnb.server.protocol.limits import IDLE_TIMEOUT, MAX_SESSION_LENGTH
 
@@ -42,7 +43,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=9000,
         help="TCP port to listen on (default: 9000, like the on-prem container; 0 picks a free "
         "port)",
@@ -119,7 +120,14 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; returns the exit code."""
-    asyncio.run(_serve(args))
+    try:
+        asyncio.run(_serve(args))
+    except ConfigError as exc:
+        hint = ""
+        if isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.EADDRINUSE:
+            hint = " (try --port 0)"  # the server picks a free port and prints it
+        print(f"smnb serve: {exc}{hint}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     return EXIT_OK
 
 
@@ -127,6 +135,16 @@ def _seconds(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port number 0-65535, not {text!r}")
     return value
 
 

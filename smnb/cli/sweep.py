@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, HelpFormatter
 
 SUMMARY_COLUMNS = (
     "n_sessions", "n_failed", "n_words", "final_p50", "final_p90", "final_p95",
@@ -44,15 +44,16 @@ def register(subparsers: Any) -> None:
         description=(
             "Stream every AUDIO file once per setting and repeat, at real-time pace, a few "
             "sessions at a time in a seeded interleaved order; then compute per-word latency, "
-            "WER and stability and write tables, plots and a manifest to --out. Without --url "
-            "and without SPEECHMATICS_API_KEY one local server (offline recognizer) serves the "
-            "sweep. The key is read from SPEECHMATICS_API_KEY, never from the command line."
+            "WER and stability and write tables, plots and a manifest to --out. Without --url, "
+            "SPEECHMATICS_RT_URL and SPEECHMATICS_API_KEY one local server (offline "
+            "recognizer) serves the sweep. The key is read from SPEECHMATICS_API_KEY, never "
+            "from the command line."
         ),
         epilog=(
             "exit codes: 0 all sessions completed, 1 some failed (still written), 2 bad input, "
             "130 interrupted. example: smnb sweep a.wav b.wav --max-delay 0.7 1 2 4 --out runs/md"
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("audio", metavar="AUDIO", nargs="+", help="audio files")
     grid = parser.add_argument_group("settings")
@@ -99,6 +100,12 @@ def register(subparsers: Any) -> None:
         help="skip the untimed warm-up sessions (one per concurrent slot)",
     )
     run_group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_group.add_argument(
+        "--reuse",
+        action="store_true",
+        help="--out may hold an earlier sweep: read it back when it is exactly this plan, "
+        "else measure afresh, replacing it (without --reuse such a directory is refused)",
+    )
     parser.add_argument("--out", metavar="DIR", required=True, help="output directory")
     parser.set_defaults(func=run)
 
@@ -179,6 +186,7 @@ def run(args: argparse.Namespace) -> int:
             pace=args.pace,
             warmup=not args.no_warmup,
             progress=not args.no_progress,
+            reuse=args.reuse,
             **fields,
         )
     except (ConfigError, AudioError) as exc:

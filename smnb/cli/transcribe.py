@@ -21,9 +21,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, HelpFormatter
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled, SmnbError
 from smnb.protocol.config import DIARIZATION_MODES, MAX_DELAY_MODES, MODELS
+from smnb.protocol.text import announced_delimiter, join, tokens_of
 from smnb.recorder import RECEIVED, Record
 
 
@@ -34,16 +35,17 @@ def register(subparsers: Any) -> None:
         help="stream an audio file to an RT v2 endpoint and print the transcript",
         description=(
             "Stream AUDIO to a Speechmatics Real-Time (RT v2) endpoint and print the final "
-            "transcript on stdout. Without --url and without SPEECHMATICS_API_KEY, smnb starts "
-            "its own local server (offline recognizer) for the run. With a key it uses "
-            "SPEECHMATICS_RT_URL or wss://eu2.rt.speechmatics.com/v2. The key is read from "
-            "SPEECHMATICS_API_KEY (never from the command line, where other users could see it)."
+            "transcript on stdout. The endpoint is --url, else SPEECHMATICS_RT_URL (with or "
+            "without a key), else wss://eu2.rt.speechmatics.com/v2 with SPEECHMATICS_API_KEY; "
+            "with none of them smnb starts its own local server (offline recognizer) for the "
+            "run. The key is read from SPEECHMATICS_API_KEY (never from the command line, where "
+            "other users could see it)."
         ),
         epilog=(
             "exit codes: 0 done, 1 session failed, 2 bad input, 130 interrupted. "
             "example: smnb transcribe talk.mp3 --pace fast --max-delay 1.5 --out results/"
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("audio", metavar="AUDIO", help="audio file (WAV, FLAC, OGG, MP3, M4A, …)")
     where = parser.add_argument_group("endpoint")
@@ -73,8 +75,17 @@ def register(subparsers: Any) -> None:
     )
     config = parser.add_argument_group("transcription_config")
     config.add_argument("--language", default="en", help="language code")
-    config.add_argument("--max-delay", metavar="S", type=float, help="max_delay, 0.7–4 s")
-    config.add_argument("--max-delay-mode", choices=MAX_DELAY_MODES, help="max_delay_mode")
+    config.add_argument(
+        "--max-delay",
+        metavar="S",
+        type=float,
+        help="max_delay, 0.7–4 s (default: not sent, so the server's: 4)",
+    )
+    config.add_argument(
+        "--max-delay-mode",
+        choices=MAX_DELAY_MODES,
+        help="max_delay_mode (default: not sent, so the server's: flexible)",
+    )
     config.add_argument(
         "--no-partials", action="store_true", help="do not request partial transcripts"
     )
@@ -126,13 +137,6 @@ def register(subparsers: Any) -> None:
         "--print-json",
         action="store_true",
         help="print every received message as one JSON line on stdout instead of the text",
-    )
-    output.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=argparse.SUPPRESS,
-        help="log more on stderr (-v info, -vv debug); credentials are always redacted",
     )
     parser.set_defaults(func=run)
 
@@ -251,8 +255,8 @@ class _JsonPrinter:
 class _LiveLine:
     """The running transcript (finals + current partial) on one stderr line.
 
-    Rendered from the result tokens with :mod:`smnb.tables.text`, like the tables
-    and the live widget (imported here: pandas is loaded by the time it runs).
+    Rendered from the result tokens with :mod:`smnb.protocol.text`, like the tables,
+    the live widget and the local server.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -262,8 +266,6 @@ class _LiveLine:
         self.width = max(20, shutil.get_terminal_size().columns - 1)
 
     def __call__(self, record: Record) -> None:
-        from smnb.tables.text import announced_delimiter, join, tokens_of
-
         if record.direction != RECEIVED or record.payload is None:
             return
         kind = record.type

@@ -6,7 +6,8 @@ code on the same ``messages.jsonl`` logs and stored references, so they agree.
 
 Directory layout written by :meth:`SweepResult.save`::
 
-    DIR/manifest.json          settings, seeds, audio sha256, versions, normaliser, url
+    DIR/manifest.json          settings, seeds, audio sha256, versions, normaliser, url,
+                               ``sessions``: the ids of this sweep's sessions (what load reads)
     DIR/summary.csv            one row per setting
     DIR/latency.csv            one row per word per session
     DIR/sessions.csv           one row per session (failed and warm-up included)
@@ -180,7 +181,10 @@ class SweepResult:
                 _write_json(refs / f"{label}.json", ref.to_json())
         for outcome in self.outcomes:
             self._save_session(out, outcome)
-        _write_json(out / "manifest.json", self.manifest)
+        # The session list makes the directory self-describing: load() reads exactly these,
+        # never whatever else happens to sit in out/sessions.
+        ids = [o.spec.session_id for o in self.outcomes]
+        _write_json(out / "manifest.json", {**self.manifest, "sessions": ids})
         if plots_too:
             self.save_plots(out)
         return out
@@ -228,15 +232,23 @@ class SweepResult:
     def load(
         cls, path: str | Path, *, seed: int | None = None, n_resamples: int | None = None
     ) -> SweepResult:
-        """Recompute everything from a sweep directory's logs, specs and references."""
+        """Recompute everything from a sweep directory's logs, specs and references.
+
+        Only the sessions the sweep saved are read (:func:`listed_sessions`), so stray
+        folders in ``sessions/`` never mix in.
+        """
         path = Path(path)
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         references: dict[str, Reference | None] = {}
         for ref_file in sorted((path / "references").glob("*.json")):
             obj = json.loads(ref_file.read_text(encoding="utf-8"))
             references[ref_file.stem] = Reference.from_json(obj)
+        listed = listed_sessions(path, manifest)
+        if listed is None:
+            raise ValueError(f"{path}: neither manifest.json nor sessions.csv lists the sessions")
         outcomes = []
-        for spec_file in sorted((path / "sessions").glob("*/spec.json")):
+        for sid in listed:
+            spec_file = path / "sessions" / sid / "spec.json"
             info = json.loads(spec_file.read_text(encoding="utf-8"))
             status, error = info.pop("status", OK), info.pop("error", None)
             spec = SessionSpec.from_json(info)
@@ -322,6 +334,30 @@ class SweepResult:
             + self.display_table().to_html(index=False)
             + f"<div style='font-size:0.85em;color:#555'>{'; '.join(notes)}.</div></div>"
         )
+
+
+def listed_sessions(path: str | Path, manifest: Any = None) -> list[str] | None:
+    """The session ids a saved sweep lists; None when ``path`` holds no saved sweep.
+
+    The manifest's ``sessions``; for a directory saved before the manifest had them, the
+    ``session_id`` column of ``sessions.csv``.
+    """
+    path = Path(path)
+    if manifest is None:
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+    ids = manifest.get("sessions") if isinstance(manifest, dict) else None
+    if isinstance(ids, list) and all(isinstance(i, str) for i in ids):
+        return list(ids)
+    try:
+        table = pd.read_csv(path / "sessions.csv", dtype={"session_id": str})
+    except (OSError, ValueError):
+        return None
+    if "session_id" not in table:
+        return None
+    return [str(i) for i in table["session_id"]]
 
 
 def _fmt(value: Any) -> str:

@@ -10,6 +10,11 @@ which recomputes every metric from the logs) instead of being measured again; an
 else is measured afresh. So a notebook can be re-run, or one section run on its own, without
 streaming the audio again, and a changed file, reference or setting is never served stale.
 
+A sweep about to measure claims its directory first (:func:`claim`): ``out/sessions``
+already holding sessions is refused unless ``reuse=True``, which replaces the earlier
+sweep there (only the session folders that sweep listed, and this sweep's own). So a
+directory never holds the sessions of two sweeps.
+
 Must not import asyncio, websockets, smnb.session.
 """
 
@@ -17,13 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from smnb._version import __version__
+from smnb.exceptions import ConfigError
 from smnb.experiment.plan import SessionSpec, sha256
-from smnb.experiment.result import SweepResult
+from smnb.experiment.result import SweepResult, listed_sessions
 from smnb.metrics.reference import Reference
 
 
@@ -70,3 +77,28 @@ def reusable(out: str | Path, digest: str, specs: Sequence[SessionSpec]) -> Swee
         return None  # damaged: measure again rather than fail
     result.reused_from = out
     return result
+
+
+def claim(out: str | Path, session_ids: Sequence[str], *, reuse: bool) -> None:
+    """Make ``out`` ready for a sweep that writes ``session_ids``: refuse or clear old ones.
+
+    Raises:
+        ConfigError: ``out/sessions`` is not empty and ``reuse`` is False.
+    """
+    out = Path(out)
+    sessions = out / "sessions"
+    if not sessions.is_dir() or not any(sessions.iterdir()):
+        return
+    if not reuse:
+        raise ConfigError(
+            f"out: {out} already holds the sessions of an earlier sweep; choose an empty "
+            "directory, or reuse it (reuse=True, smnb sweep --reuse: read back when the plan "
+            "is the same, else measured afresh, replacing that sweep)"
+        )
+    owned = {*(listed_sessions(out) or []), *session_ids}
+    for sid in sorted(owned):
+        folder = sessions / sid
+        if folder.parent == sessions and folder.is_dir():  # never outside out/sessions
+            shutil.rmtree(folder)
+    # Until this sweep saves its own, the directory describes no sweep.
+    (out / "manifest.json").unlink(missing_ok=True)

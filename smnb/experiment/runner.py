@@ -14,9 +14,10 @@ several fields form a grid), a scalar is fixed for every session. Every setting 
 is checked before any session runs: a misspelt keyword or a bad value raises
 :class:`~smnb.exceptions.ConfigError` naming it. Sessions stream at real-time pace, at most
 ``concurrency`` at once, in a seeded block-randomised order (:mod:`smnb.experiment.plan`).
-With neither ``url`` nor an API key, the process's embedded local server (the one
-``transcribe`` and ``start`` share, :mod:`smnb.session.embedded`) serves the whole sweep
-(started once, so model loading is not charged to one setting); with a key, the SaaS.
+With no ``url`` (nor ``SPEECHMATICS_RT_URL``, which counts as one, key or not) and no API
+key, the process's embedded local server (the one ``transcribe`` and ``start`` share,
+:mod:`smnb.session.embedded`) serves the whole sweep (started once, so model loading is not
+charged to one setting); with a key, the SaaS.
 
 A failed session is kept: its row says ``failed`` with the error, its log is kept, and it
 is excluded from metrics. Analysis starts only after the last session ends, so metric
@@ -45,7 +46,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeAlias, TypeVar
 
-from smnb.auth import find_api_key
+from smnb.auth import env_rt_url, find_api_key
 from smnb.exceptions import AudioError, ConfigError
 from smnb.experiment.inputs import RefInput, manifest, resolve_references
 from smnb.experiment.outcome import SessionOutcome
@@ -61,7 +62,7 @@ from smnb.experiment.plan import (
 )
 from smnb.experiment.progress import Progress
 from smnb.experiment.result import SweepResult
-from smnb.experiment.reuse import plan_digest, reusable
+from smnb.experiment.reuse import claim, plan_digest, reusable
 from smnb.experiment.sessions import (
     RunSession,
     Submitter,
@@ -71,6 +72,7 @@ from smnb.experiment.sessions import (
     run_session_blocking,
     runner,
     runner_name,
+    warmup_id,
     warmups,
 )
 from smnb.metrics.stats import DEFAULT_RESAMPLES
@@ -178,7 +180,8 @@ async def asweep(
         concurrency: sessions streaming at once.
         seed: run-order seed. ``bootstrap_seed``/``n_resamples``: confidence intervals.
         out: directory for logs, CSVs, plots and the manifest (nothing written if None).
-        url, api_key: the endpoint; neither means one embedded local server.
+        url, api_key: the endpoint (default ``SPEECHMATICS_RT_URL``, key or not); none of
+            them means one embedded local server.
         pace: ``"realtime"`` (latency numbers need it) or ``"fast"``.
         warmup: first run ``concurrency`` untimed sessions at once (the smallest file; kept,
             marked ``warmup``, excluded from metrics), so every recognizer and connection the
@@ -187,14 +190,17 @@ async def asweep(
             copies keep the final count), elsewhere a tqdm bar on stderr.
         reuse: read back the sweep saved in ``out`` instead of measuring again when it is
             exactly this plan (same audio bytes, references, settings, seeds, endpoint kind
-            and smnb version; :mod:`~smnb.experiment.reuse`); otherwise measure as usual.
+            and smnb version; :mod:`~smnb.experiment.reuse`); otherwise measure as usual,
+            replacing the sweep saved there. Without it, an ``out`` whose ``sessions``
+            folder is not empty is refused (ConfigError), so two sweeps never mix.
         executor / run_session: hand sessions to another executor (module docstring).
 
     Raises:
         AudioError: an audio file does not exist (before anything runs).
         ConfigError: an unknown keyword, a bad value in any setting of the grid, a field
-            given both as a keyword and in ``config``, no audio file, nothing to sweep over
-            or bad sweep arguments (before anything runs).
+            given both as a keyword and in ``config``, no audio file, nothing to sweep over,
+            bad sweep arguments or an ``out`` holding another sweep's sessions without
+            ``reuse`` (before anything runs).
     """
     keywords = dict(locals())  # exactly the parameters: nothing is assigned before this
     files = as_list(sources)
@@ -226,6 +232,8 @@ async def asweep(
     settings = grid(swept)
     _check_settings(fixed, settings, url=url, api_key=api_key, pace=pace)
     specs = plan(files, settings, repeats=repeats, seed=seed, base_config=fixed, out=out, pace=pace)
+    if url is None:  # the endpoint rule (smnb.auth.env_rt_url): the variable, key or not
+        url = env_rt_url()
     target = url if url is not None else ("saas" if find_api_key(api_key) else "local")
     digest = await asyncio.to_thread(
         plan_digest, specs, refs, concurrency=concurrency, warmup=warmup, seed=seed,
@@ -241,6 +249,9 @@ async def asweep(
                 " (the same plan; reuse=False measures again)"
             )
             return old
+    if out is not None:
+        own = [s.session_id for s in specs] + [warmup_id(k) for k in range(concurrency)]
+        await asyncio.to_thread(claim, out, own, reuse=reuse)
 
     # A run_session hook gets exactly the url given; the built-in runners get an endpoint.
     endpoint_cm = (

@@ -143,7 +143,7 @@ async def warmups(
         first = dataclasses.replace(first, file=str(_trimmed(first.file, Path(out) / "sessions")))
     specs = []
     for k in range(n):
-        sid = f"warmup-{k + 1}"
+        sid = warmup_id(k)
         folder = str(Path(out) / "sessions" / sid) if out is not None else None
         specs.append(
             dataclasses.replace(
@@ -152,6 +152,11 @@ async def warmups(
         )
     outcomes = await asyncio.gather(*(_guarded(run, spec) for spec in specs))
     return [dataclasses.replace(o, status=WARMUP if o.status == OK else FAILED) for o in outcomes]
+
+
+def warmup_id(k: int) -> str:
+    """The session id of the ``k``-th (from 0) warm-up session."""
+    return f"warmup-{k + 1}"
 
 
 WARMUP_SECONDS = 3.0

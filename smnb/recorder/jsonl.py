@@ -23,10 +23,11 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from smnb.exceptions import LogError, LogNotFound
 from smnb.recorder.records import RECEIVED, Record, Recorder
 from smnb.recorder.sanitize import sanitize
 
@@ -44,7 +45,9 @@ __all__ = [
     "JsonlWriter",
     "from_line",
     "from_text",
+    "log_lines",
     "read_jsonl",
+    "records_of",
     "scrubbed",
     "to_line",
     "to_text",
@@ -107,27 +110,71 @@ def to_text(records: Iterable[Record]) -> str:
 
 
 def from_text(text: str, *, source: str = "text") -> Recorder:
-    """A recorder rebuilt from JSONL text; blank lines and unreadable lines are skipped.
-
-    A truncated last line (the process died mid-write) is the usual unreadable one;
-    each skipped line is logged with ``source`` and its line number.
-    """
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            records.append(from_line(line))
-        except (ValueError, KeyError, TypeError):
-            logger.warning("skipping unreadable line %d in %s", number, source)
-    return Recorder.from_records(records)
+    """A recorder rebuilt from JSONL text (see :func:`records_of` for bad lines)."""
+    return Recorder.from_records(records_of(enumerate(text.split("\n"), start=1), source))
 
 
 def read_jsonl(path: str | Path) -> Recorder:
-    """Rebuild a recorder from a ``messages.jsonl`` file (unreadable lines skipped)."""
+    """Rebuild a recorder from a ``messages.jsonl`` file (see :func:`records_of`).
+
+    Raises:
+        LogNotFound: no file at ``path``.
+        LogError: the file is not a log (not UTF-8 text, or its first line not a record).
+    """
+    return Recorder.from_records(records_of(log_lines(path), str(path)))
+
+
+def log_lines(path: str | Path) -> Iterator[tuple[int, str | None]]:
+    """The numbered non-blank lines of a log file, read lazily; None for a non-UTF-8 line.
+
+    Lines are decoded one at a time, so a last line cut inside a character (the process
+    died mid-write) costs that line only.
+
+    Raises:
+        LogNotFound: no file at ``path`` (when iteration starts).
+    """
     path = Path(path)
-    return from_text(path.read_text(encoding="utf-8"), source=str(path))
+    try:
+        fh = path.open("rb")
+    except (FileNotFoundError, NotADirectoryError):
+        raise LogNotFound(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise LogNotFound(f"{path} is a directory, not a log file") from None
+    with fh:
+        for number, raw in enumerate(fh, start=1):
+            if raw.strip():
+                try:
+                    yield number, raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    yield number, None
+
+
+def not_a_log(source: str, line: str | None) -> LogError:
+    """The error for a file whose first line (``line``; None: not UTF-8) is no record."""
+    why = "not UTF-8 text" if line is None else "its first line is not a JSON record"
+    return LogError(f"{source} is not an smnb log or a SaaS recording ({why})")
+
+
+def records_of(lines: Iterable[tuple[int, str | None]], source: str) -> list[Record]:
+    """Records from numbered lines (None: undecodable); blank lines are skipped.
+
+    The first line must be a record, or this is not a log at all (:class:`LogError`);
+    after it, an unreadable line is skipped and logged with ``source`` and its number: a
+    truncated last line (the process died mid-write) is the usual one.
+    """
+    records = []
+    for number, line in lines:
+        if line is not None and not line.strip():
+            continue
+        try:
+            if line is None:
+                raise ValueError("not UTF-8")
+            records.append(from_line(line))
+        except (ValueError, KeyError, TypeError):
+            if not records:
+                raise not_a_log(source, line) from None
+            logger.warning("skipping unreadable line %d in %s", number, source)
+    return records
 
 
 def write_jsonl(records: Iterable[Record], path: str | Path) -> Path:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from smnb.protocol.messages import Message, ServerMessage
+from smnb.recorder.jsonl import log_lines, not_a_log
 from smnb.recorder.records import META, RECEIVED, SENT, Record
 
 logger = logging.getLogger(__name__)
@@ -57,33 +58,39 @@ def is_saas_line(obj: Any) -> bool:
 
 
 def sniff(path: str | Path) -> str:
-    """``"saas"`` or ``"smnb"``: the format of a JSONL log, from its first line."""
-    with Path(path).open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    return "saas" if is_saas_line(json.loads(line)) else "smnb"
-                except ValueError:
-                    return "smnb"  # let the smnb reader report what is wrong
+    """``"saas"`` or ``"smnb"``: the format of a JSONL log, from its first line.
+
+    An empty file is an (empty) smnb log.
+
+    Raises:
+        LogNotFound: no file at ``path``.
+        LogError: not a log: not UTF-8 text, or its first line is not a JSON object.
+    """
+    for _, line in log_lines(path):
+        try:
+            obj = json.loads(line) if line is not None else None
+        except ValueError:
+            obj = None
+        if not isinstance(obj, dict):
+            raise not_a_log(str(path), line)
+        return "saas" if is_saas_line(obj) else "smnb"
     return "smnb"
 
 
 def read_saas_lines(path: str | Path) -> list[Record]:
     """Records from a SaaS-format file (unreadable lines are skipped with a warning)."""
     lines: list[dict[str, Any]] = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                logger.warning("skipping unreadable line %d in %s", n, path)
-                continue
-            if is_saas_line(obj):
-                lines.append(obj)
-            else:
-                logger.warning("skipping line %d in %s: not a SaaS-format line", n, path)
+    for n, line in log_lines(path):
+        try:
+            obj = json.loads(line) if line is not None else None
+        except ValueError:
+            obj = None
+        if obj is None:
+            logger.warning("skipping unreadable line %d in %s", n, path)
+        elif is_saas_line(obj):
+            lines.append(obj)
+        else:
+            logger.warning("skipping line %d in %s: not a SaaS-format line", n, path)
     return saas_records(lines, source=Path(path).name)
 
 

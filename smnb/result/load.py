@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from smnb.exceptions import LogNotFound
 from smnb.recorder import LOG_NAME, Recorder, read_jsonl
 from smnb.recorder.saas import read_saas_lines, sniff
 from smnb.result.result import Result
@@ -57,13 +58,14 @@ def load(path: str | Path) -> Result | Results:
         (a list of Result ordered by directory path) for a directory of sessions.
 
     Raises:
-        FileNotFoundError: nothing to load at ``path``.
+        LogNotFound: nothing to load at ``path`` (a FileNotFoundError too).
+        LogError: the file is not a log (not UTF-8 text, or its first line not a record).
     """
     path = Path(path)
     if path.is_file():
         return load_file(path)
     if not path.is_dir():
-        raise FileNotFoundError(f"no such file or directory: {path}")
+        raise LogNotFound(f"nothing to load: no such file or directory: {path}")
     if (path / LOG_NAME).is_file():
         return load_file(path / LOG_NAME)
     return load_all(path)
@@ -73,7 +75,8 @@ def load_all(path: str | Path) -> Results:
     """Every session at or under ``path`` as :class:`Results` (one item for one session).
 
     Raises:
-        FileNotFoundError: no ``messages.jsonl`` at or under ``path``.
+        LogNotFound: no ``messages.jsonl`` at or under ``path``.
+        LogError: one of them is not a log.
     """
     path = Path(path)
     if path.is_file():
@@ -84,8 +87,8 @@ def load_all(path: str | Path) -> Results:
         logs = sorted(path.rglob(LOG_NAME), key=lambda p: p.parent.relative_to(path).parts)
     if not logs:
         if not path.exists():
-            raise FileNotFoundError(f"no such file or directory: {path}")
-        raise FileNotFoundError(f"no {LOG_NAME} in {path} or its subdirectories")
+            raise LogNotFound(f"nothing to load: no such file or directory: {path}")
+        raise LogNotFound(f"nothing to load: no {LOG_NAME} in {path} or its subdirectories")
     return Results((load_file(log) for log in logs), logs)
 
 
@@ -94,6 +97,10 @@ def load_file(path: str | Path) -> Result:
 
     A log in the SaaS line format (``ts``, ``audio_ts``, ``payload``) is read
     too: see :mod:`smnb.recorder.saas` for how its lines become records.
+
+    Raises:
+        LogNotFound: no file at ``path``.
+        LogError: the file is not a log (not UTF-8 text, or its first line not a record).
     """
     path = Path(path)
     if sniff(path) == "saas":  # exported again as smnb's own messages.jsonl

@@ -30,7 +30,9 @@ import asyncio
 import hmac
 import ipaddress
 import logging
+import os
 import re
+import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
@@ -142,7 +144,9 @@ async def serve(
 
     Raises:
         ConfigError: a non-loopback host without ``api_key`` or ``allow_remote``,
-            ``max_sessions`` below 1, or a limit that is not a positive number.
+            ``max_sessions`` below 1, a limit that is not a positive number, or the
+            address cannot be listened on (port in use, no such address); the OSError
+            is its ``__cause__``.
     """
     if not is_loopback(host) and api_key is None:
         if not allow_remote:
@@ -167,27 +171,31 @@ async def serve(
         server = _Server(engine, api_key=api_key, max_sessions=max_sessions, limits=limits)
         if replay is not None:
             server.connect = connect
-        async with ws_serve(
-            server.handle,
-            host,
-            port,
-            process_request=server.check_request,
-            max_size=MAX_FRAME_BYTES,
-            max_queue=MAX_QUEUED_FRAMES,
-            ping_interval=None,  # each connection pings itself and counts pongs as traffic
-            logger=_wire_logger(),
-        ) as ws_server:
+        try:
+            ws_server = await ws_serve(
+                server.handle,
+                host,
+                port,
+                process_request=server.check_request,
+                max_size=MAX_FRAME_BYTES,
+                max_queue=MAX_QUEUED_FRAMES,
+                ping_interval=None,  # each connection pings itself and counts pongs as traffic
+                logger=_wire_logger(),
+            )
+        except OSError as exc:  # busy port, no such address, no permission
+            where = f"[{host}]" if ":" in host else host
+            raise ConfigError(f"cannot listen on {where}:{port}: {_why(exc)}") from exc
+        try:
             bound = ws_server.sockets[0].getsockname()[1]
             shown = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
             shown = f"[{shown}]" if ":" in shown else shown
             url = f"ws://{shown}:{bound}/v2"
             log.info("RT v2 server listening on %s", url)
-            try:
-                yield url
-            finally:
-                await server.shutdown()
-                ws_server.close()
-                await ws_server.wait_closed()
+            yield url
+        finally:
+            await server.shutdown()
+            ws_server.close()
+            await ws_server.wait_closed()
 
 
 async def run(
@@ -219,6 +227,13 @@ async def run(
         if ready is not None:
             ready(url)
         await (stop or asyncio.Event()).wait()
+
+
+def _why(exc: OSError) -> str:
+    """The reason of a failed bind, without asyncio's "error while attempting to bind"."""
+    if isinstance(exc, socket.gaierror) or not exc.errno:
+        return str(exc.strerror or exc).lower()
+    return os.strerror(exc.errno).lower()
 
 
 class _Server:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from smnb.audio import DEFAULT_CHUNK_SECONDS, DEFAULT_MAX_UNACKED, Pace, check_pace
-from smnb.auth import TEMP_KEY_TTL, ApiKey, find_api_key
+from smnb.auth import ENV_RT_URL, TEMP_KEY_TTL, ApiKey, env_rt_url, find_api_key
 from smnb.clock import Clock, monotonic
 from smnb.exceptions import ConfigError
 from smnb.protocol.config import (
@@ -206,7 +206,8 @@ class SessionOptions:
 
     @property
     def embedded(self) -> bool:
-        """True when the session runs against smnb's own local server."""
+        """True when the session runs against smnb's own local server (no url, no
+        ``SPEECHMATICS_RT_URL``, no key: :func:`smnb.auth.env_rt_url`)."""
         return self.url is None and self.api_key is None
 
     @property
@@ -240,12 +241,14 @@ def options_from_keywords(
 
 
 def _options(transcription: Message, opts: Mapping[str, Any]) -> SessionOptions:
-    url = opts.get("url")
+    url, name = opts.get("url"), "url"
+    if url is None:  # the endpoint rule (smnb.auth.env_rt_url): the variable, key or not
+        url, name = env_rt_url(), ENV_RT_URL
     if isinstance(url, str):
         register_url_secrets(url)  # user-info or ?jwt= in the URL: redacted everywhere
     if url is not None and (not isinstance(url, str) or not url.startswith(("ws://", "wss://"))):
         shown = redact_url(url) if isinstance(url, str) else repr(url)
-        raise ConfigError(f"url must start with ws:// or wss://, not {shown}")
+        raise ConfigError(f"{name} must start with ws:// or wss://, not {shown}")
     api_key = opts.get("api_key")
     if api_key is not None and not isinstance(api_key, str | ApiKey):
         raise ConfigError("api_key must be a string")

@@ -3,8 +3,9 @@
 :func:`prepare` does everything that can fail because of the input, before any
 connection; :meth:`PreparedSession.run` then hands the transport
 (:class:`~smnb.session.transport.SessionRunner`) an endpoint to open — the
-embedded local server when there is neither a ``url`` nor an API key, or the SaaS
-endpoint with ``Authorization: Bearer`` (optionally a temporary key) — and
+embedded local server when there is no ``url`` (nor ``SPEECHMATICS_RT_URL``) and no API
+key; else that endpoint (the SaaS by default) with ``Authorization: Bearer`` when there is
+a key (optionally a temporary key) — and
 finishes the ``out`` files. The embedded server is the process's shared one
 (:mod:`smnb.session.embedded`). The runner owns the session's one outcome; this layer
 only copies it onto the :class:`~smnb.result.Result`.

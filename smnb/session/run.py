@@ -102,9 +102,10 @@ def transcribe(
         translation_config, audio_events_config: sent beside ``transcription_config``.
 
         -- smnb's options --
-        url: ``ws://``/``wss://`` endpoint. With neither ``url`` nor an API key the
-            session runs on smnb's embedded local server (one per process, started on
-            first use, shared by every later session, stopped at exit).
+        url: ``ws://``/``wss://`` endpoint; default ``SPEECHMATICS_RT_URL`` (key or not),
+            else the SaaS with a key. With none of them, the session runs on smnb's
+            embedded local server (one per process, started on first use, shared by
+            every later session, stopped at exit).
         api_key: the key; default ``SPEECHMATICS_API_KEY`` (or the Colab secret).
             Sent only as ``Authorization: Bearer``, never shown or written.
         temp_key: exchange the key for a temporary one first (True: 60 s, or a TTL).

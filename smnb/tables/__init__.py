@@ -14,11 +14,11 @@ every ``*_s`` column is NaN. See ``docs/architecture.md`` for the column lists.
 
 Modules: ``columns`` (dtypes, the one frame builder), ``session`` (messages,
 events, audio), ``transcripts`` (words, partials, transcripts), ``utterances``
-(utterances, text) and ``text`` (the one token/text model; pure Python, so the
-widgets and the CLI render with it too). The table functions are bound below,
-after their modules are imported, so ``smnb.tables.text``/``.transcripts``/
-``.utterances`` name the functions; import from the module paths
-(``from smnb.tables.text import join``) to reach a module.
+(utterances, text, the word delimiter). Text is rendered with the one token/text
+model, :mod:`smnb.protocol.text` (stdlib only, so the widgets, the CLI and the
+server render with it without pandas). The table functions are bound below, after
+their modules are imported, so ``smnb.tables.transcripts``/``.utterances`` name the
+functions; import from the module paths to reach a module.
 
 Never imports the transport (``smnb.session``, websockets, asyncio), widgets or plots.
 """
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from smnb.protocol.text import join_tokens
 from smnb.tables.columns import Records, as_records, audio_origin
 from smnb.tables.connections import CONNECTIONS_SCHEMA, connections, on_audio_clock
 from smnb.tables.session import (
@@ -37,7 +38,6 @@ from smnb.tables.session import (
     events,
     messages,
 )
-from smnb.tables.text import join_tokens, word_delimiter
 from smnb.tables.transcripts import (
     PARTIALS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
@@ -46,7 +46,7 @@ from smnb.tables.transcripts import (
     transcripts,
     words,
 )
-from smnb.tables.utterances import UTTERANCES_SCHEMA, text, utterances
+from smnb.tables.utterances import UTTERANCES_SCHEMA, text, utterances, word_delimiter
 
 __all__ = [
     "SCHEMAS",

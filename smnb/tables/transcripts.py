@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from smnb.protocol.messages import Message
+from smnb.protocol.text import content_of, first_alternative
 from smnb.recorder import RECEIVED, Record
 from smnb.tables.columns import (
     BOOL,
@@ -40,7 +41,6 @@ from smnb.tables.columns import (
     relative,
 )
 from smnb.tables.connections import on_audio_clock
-from smnb.tables.text import content_of, first_alternative
 
 FINAL = "AddTranscript"
 PARTIAL = "AddPartialTranscript"

@@ -11,8 +11,9 @@ can be finalised late, in its own final after the words it follows, so a
 utterance of its channel; and ``EndOfUtterance`` often follows a final that
 already ended the sentence, so it is credited to that utterance.
 
-Text is rendered by :mod:`smnb.tables.text` (the legacy Speechmatics CLI's
-joining, the session's word delimiter, ``"<channel> <speaker>: "`` prefixes).
+Text is rendered by :mod:`smnb.protocol.text` (the legacy Speechmatics CLI's
+joining, ``"<channel> <speaker>: "`` prefixes) with the session's word delimiter
+(:func:`word_delimiter`).
 
 Pure functions of the records. Imports pandas/numpy; never the transport.
 """
@@ -26,7 +27,16 @@ from typing import Any
 import pandas as pd
 
 from smnb.protocol.messages import Message
-from smnb.recorder import RECEIVED, Record
+from smnb.protocol.text import (
+    WORDLIKE,
+    announced_delimiter,
+    delimiter_for,
+    first_alternative,
+    join_tokens,
+    labelled,
+    requested_language,
+)
+from smnb.recorder import RECEIVED, SENT, Record
 from smnb.tables.columns import (
     CAT,
     FLOAT,
@@ -41,7 +51,6 @@ from smnb.tables.columns import (
     origin_or_nan,
 )
 from smnb.tables.connections import on_audio_clock
-from smnb.tables.text import WORDLIKE, first_alternative, join_tokens, labelled, word_delimiter
 from smnb.tables.transcripts import FINAL, result_channel, results_of
 
 UTTERANCES_SCHEMA = {
@@ -197,3 +206,22 @@ def text(records: Records) -> str:
             shown_channel = channel if multichannel else None
             out.append(labelled(body, shown_channel, speaker if diarized else None))
     return "\n".join(out)
+
+
+def word_delimiter(records: Records) -> str:
+    """The session's word delimiter: announced by ``RecognitionStarted``, else by language.
+
+    Falls back like the legacy CLI: ``""`` for ``ja``/``cmn``, otherwise ``" "``.
+    """
+    language = None
+    for rec in as_records(records):
+        payload = rec.payload
+        if not isinstance(payload, dict):
+            continue
+        if rec.direction == RECEIVED and rec.type == "RecognitionStarted":
+            announced = announced_delimiter(payload)
+            if announced is not None:
+                return announced
+        elif rec.direction == SENT and rec.type == "StartRecognition":
+            language = requested_language(payload)
+    return delimiter_for(language)

@@ -5,7 +5,7 @@ time, into finalized tokens, the current partial per channel and the status
 counters (audio seconds sent, messages received, latency of the last final).
 :func:`render_transcript_html` and :func:`render_status_html` turn it into the
 HTML strings the widgets display. Tokens, joining, the word delimiter and
-speaker turns are :mod:`smnb.tables.text`'s, the same model the tables and the
+speaker turns are :mod:`smnb.protocol.text`'s, the same model the tables and the
 CLI render with. Nothing here touches ipywidgets, so the logic is unit-tested
 without a front end and the widget layer stays a thin shell.
 
@@ -18,8 +18,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from smnb.recorder import META, RECEIVED, SENT, Record
-from smnb.tables.text import (
+from smnb.protocol.text import (
     DEFAULT_DELIMITER,
     Token,
     announced_delimiter,
@@ -29,6 +28,7 @@ from smnb.tables.text import (
     tokens_of,
     turns,
 )
+from smnb.recorder import META, RECEIVED, SENT, Record
 
 PARTIAL_COLOR = "#8a8a8a"
 """Grey for the provisional text (readable on light and dark themes)."""

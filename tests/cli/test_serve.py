@@ -12,6 +12,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import wave
@@ -76,6 +77,11 @@ def start_run(*args: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+BUSY = socket.socket()  # a port some other program listens on
+BUSY.bind(("127.0.0.1", 0))
+BUSY.listen()
+
+
 @pytest.fixture(scope="module")
 def processes() -> Iterator[dict[str, subprocess.Popen[str]]]:
     """Every process this module's tests look at, started at once: each takes seconds."""
@@ -85,6 +91,7 @@ def processes() -> Iterator[dict[str, subprocess.Popen[str]]]:
         "key": start_cli("--api-key", KEY),
         "help": start_run("--help"),
         "bad": start_run("--max-sessions", "0"),
+        "busy": start_run("--port", str(BUSY.getsockname()[1]), "-vv"),
     }
     try:
         yield procs
@@ -204,7 +211,9 @@ def test_smnb_serve_help_describes_the_replay_options(help_text: str) -> None:
 
 
 BAD_FLAGS = {
-    "not-a-port": (["--port", "nine"], "argument --port: invalid int value: 'nine'"),
+    "not-a-port": (["--port", "nine"], "argument --port: must be a TCP port number 0-65535"),
+    "port-too-big": (["--port", "70000"], "must be a TCP port number 0-65535, not '70000'"),
+    "negative-port": (["--port", "-1"], "must be a TCP port number 0-65535, not '-1'"),
     "unknown-flag": (["--verbose-please"], "unrecognized arguments: --verbose-please"),
     "remote-without-key": (["--host", "0.0.0.0"], "reachable from other machines"),
     "no-sessions": (["--max-sessions", "0"], "max_sessions must be at least 1, not 0"),
@@ -236,4 +245,17 @@ def test_a_real_process_exits_2_on_bad_flags_too(
     proc = processes["bad"]  # smnb serve --max-sessions 0
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and out == ""
-    assert err == "smnb: max_sessions must be at least 1, not 0\n"
+    assert err == "smnb serve: max_sessions must be at least 1, not 0\n"
+
+
+def test_a_busy_port_is_one_line_with_what_to_do(
+    processes: dict[str, subprocess.Popen[str]],
+) -> None:
+    proc = processes["busy"]  # smnb serve --port <in use> -vv (-v after the subcommand)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and out == ""
+    port = BUSY.getsockname()[1]
+    line = f"smnb serve: cannot listen on 127.0.0.1:{port}: address already in use (try --port 0)"
+    assert err.splitlines()[-1] == line, err
+    assert "Traceback" not in err
+    assert "DEBUG asyncio: Using selector" in err  # -vv after the subcommand: debug logs

@@ -100,3 +100,21 @@ def test_at_fast_pace_the_cli_prints_no_latency_and_says_why(
     assert "final_p50" not in captured.out and "partial_p50" not in captured.out
     assert "n_words" in captured.out and "wer" in captured.out
     assert "latency is not meaningful at --pace fast" in captured.err
+
+
+def test_cli_refuses_an_earlier_sweeps_out_unless_reuse(
+    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from smnb.cli import main
+
+    def fake_sweep(sources: Any, **kwargs: Any) -> SweepResult:
+        return sweep(sources, run_session=fake_session, **kwargs)
+
+    monkeypatch.setattr(smnb.experiment.runner, "sweep", fake_sweep)
+    args = [*map(str, clips), "--no-progress", "--no-warmup", "--out", str(tmp_path / "o")]
+    assert main(["sweep", *args, "--max-delay", "1", "2"]) == 0
+    capsys.readouterr()
+    assert main(["sweep", *args, "--max-delay", "4"]) == 2
+    assert "already holds the sessions of an earlier sweep" in capsys.readouterr().err
+    assert main(["sweep", *args, "--max-delay", "4", "--reuse"]) == 0
+    assert len(SweepResult.load(tmp_path / "o").summary) == 1

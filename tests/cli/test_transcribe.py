@@ -146,6 +146,15 @@ async def test_session_errors_exit_1_and_keep_what_arrived(tones: Path, tmp_path
     assert refused.code == 1 and "cannot connect to ws://127.0.0.1:9/v2" in refused.stderr
 
 
+async def test_speechmatics_rt_url_is_used_without_a_key(tones: Path) -> None:
+    async with tone_server() as url:  # an on-prem container needs no key
+        run = await smnb_transcribe(tones, "--pace", "fast", env={"SPEECHMATICS_RT_URL": url})
+    assert run.code == 0, run.stderr
+    assert run.stdout == "Alpha. Bravo. Charlie. Delta.\n"  # the tone server's words
+    refused = await smnb_transcribe(tones, env={"SPEECHMATICS_RT_URL": "ws://127.0.0.1:1/v2"})
+    assert refused.code == 1 and "cannot connect to ws://127.0.0.1:1/v2" in refused.stderr
+
+
 async def test_ctrl_c_exits_130_and_keeps_the_log(tones: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     async with tone_server() as url:
@@ -222,6 +231,13 @@ async def test_help_documents_every_option() -> None:
         "exit codes",
     ):
         assert flag in run.stdout, flag
+    # Every default printed is true: none for unset options, the server's where it decides.
+    text = " ".join(run.stdout.split())  # argparse wraps lines
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "--url URL ws:// or wss:// RT v2 endpoint (default: see above) --temp-key" in text
+    assert "--max-delay S max_delay, 0.7–4 s (default: not sent, so the server's: 4)" in text
+    assert "(default: not sent, so the server's: flexible)" in text
+    assert "--chunk-seconds S audio per frame (default: 0.1)" in text
 
 
 async def test_the_choices_are_the_validators_own() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -70,3 +71,26 @@ async def test_a_sweep_without_latency_shows_no_latency_columns(clips: list[Path
     columns = list(r.display_table().columns)
     assert columns == ["max_delay (s)", "sessions", "ref words", "WER", "WER 95% CI"], columns
     assert r.summary["final_p50"].isna().all() and r.summary["wer"].notna().all()
+
+
+async def test_load_reads_only_the_sessions_the_sweep_saved(
+    clips: list[Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    r = await asweep(clips, max_delay=[1, 2], run_session=fake_session, progress=False,
+                     out=out, n_resamples=10, warmup=False)  # fmt: skip
+    listed = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert listed == [o.spec.session_id for o in r.outcomes] and len(listed) == 4
+    # A stray session folder (another sweep's, a copy) never mixes in.
+    stray = out / "sessions" / "999_stray_md4_r0"
+    shutil.copytree(out / "sessions" / listed[0], stray)
+    spec = json.loads((stray / "spec.json").read_text())
+    (stray / "spec.json").write_text(json.dumps({**spec, "session_id": stray.name}))
+    again = SweepResult.load(out)
+    assert sorted(again.results) == sorted(listed)
+    assert again.summary["n_sessions"].tolist() == r.summary["n_sessions"].tolist() == [2, 2]
+    # A directory saved before the manifest listed its sessions: sessions.csv lists them.
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["sessions"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert sorted(SweepResult.load(out).results) == sorted(listed)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from smnb.exceptions import ConfigError
-from smnb.experiment import SessionOutcome, SessionSpec
+from smnb.experiment import SessionOutcome, SessionSpec, SweepResult
 from smnb.experiment.runner import asweep
 from tests.support.sweeps import fake_session
 
@@ -26,7 +27,8 @@ class Counting:
 
 async def _sweep(clips: list[Path], out: Path, hook: Counting, **kw: object) -> object:
     settings = {"max_delay": [1, 2], "n_resamples": 50, "progress": False, "warmup": False}
-    return await asweep(clips, out=out, reuse=True, run_session=hook, **{**settings, **kw})  # type: ignore[arg-type]
+    settings["reuse"] = True
+    return await asweep(clips, out=out, run_session=hook, **{**settings, **kw})  # type: ignore[arg-type]
 
 
 async def test_the_same_plan_is_read_back_not_run_again(clips: list[Path], tmp_path: Path) -> None:
@@ -72,3 +74,29 @@ async def test_a_damaged_directory_is_measured_again(clips: list[Path], tmp_path
 async def test_reuse_needs_a_directory(clips: list[Path]) -> None:
     with pytest.raises(ConfigError, match="reuse=True needs out="):
         await asweep(clips, max_delay=[1], reuse=True, progress=False)
+
+
+async def test_an_earlier_sweeps_directory_is_refused_without_reuse(
+    clips: list[Path], tmp_path: Path
+) -> None:
+    hook, out = Counting(), tmp_path / "out"
+    await _sweep(clips, out, hook, reuse=False)
+    with pytest.raises(ConfigError, match=r"already holds the sessions of an earlier sweep"):
+        await _sweep(clips, out, hook, reuse=False, max_delay=[4])
+    assert hook.runs == 4, "refused before anything runs"
+    assert len(SweepResult.load(out).summary) == 2, "and the earlier sweep is left alone"
+
+
+async def test_a_changed_plan_replaces_the_earlier_sweep(clips: list[Path], tmp_path: Path) -> None:
+    hook, out = Counting(), tmp_path / "out"
+    await _sweep(clips, out, hook, max_delay=[1, 2], repeats=2)
+    (out / "sessions" / "notes.txt").write_text("the user's own file")
+    result = await _sweep(clips, out, hook, max_delay=[4])
+    assert hook.runs == 8 + 2
+    # Only this sweep's sessions are on disk and read back: summary.csv and load agree.
+    folders = sorted(p.name for p in (out / "sessions").iterdir() if p.is_dir())
+    assert folders == sorted(o.spec.session_id for o in result.outcomes)  # type: ignore[attr-defined]
+    loaded = SweepResult.load(out)
+    assert len(loaded.summary) == len(pd.read_csv(out / "summary.csv")) == 1
+    assert loaded.summary["max_delay"].tolist() == [4.0]
+    assert (out / "sessions" / "notes.txt").is_file(), "what no sweep wrote is kept"

@@ -22,6 +22,7 @@ import smnb.experiment.sessions
 from smnb.exceptions import AudioError, ConfigError
 from smnb.experiment import FAILED, SessionOutcome, SessionSpec, SweepResult
 from smnb.experiment.runner import asweep, sweep
+from tests.support.client import tone_server, tone_wav
 from tests.support.sweeps import CLIPS, fake_log, fake_session
 
 
@@ -117,6 +118,21 @@ async def test_a_failed_warmup_is_kept_but_never_counted(clips: list[Path]) -> N
     warm = r.sessions[r.sessions["order"] < 0]
     assert list(warm["status"]) == ["failed", "failed"]
     assert r.summary["n_failed"].tolist() == [0] and r.summary["n_sessions"].tolist() == [2]
+
+
+async def test_speechmatics_rt_url_serves_the_sweep_without_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SPEECHMATICS_API_KEY", raising=False)
+    tones = tone_wav(tmp_path / "tones.wav")
+    async with tone_server() as url:  # e.g. an on-prem container on this machine
+        monkeypatch.setenv("SPEECHMATICS_RT_URL", url)
+        r = await asweep(tones, max_delay=[1, 2], references=False, pace="fast",
+                         warmup=False, progress=False)  # fmt: skip
+    assert r.manifest["server"] == {"url": url, "endpoint": "given"}
+    assert (r.summary["n_failed"] == 0).all()
+    notes = [res.recorder.records[0].payload for res in r.results.values()]
+    assert [(n["url"], n["embedded_server"]) for n in notes] == [(url, False)] * 2
 
 
 @pytest.mark.slow

@@ -10,7 +10,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from smnb.clock import ManualClock
+from smnb.exceptions import LogError, LogNotFound
 from smnb.recorder import JsonlWriter, Record, Recorder, read_jsonl, write_jsonl
 from smnb.recorder.jsonl import from_text, to_line, to_text
 
@@ -39,6 +42,35 @@ def test_a_truncated_last_line_is_skipped(tmp_path) -> None:
     good = to_line(Record(0, 0.0, "meta", "Session"))
     path.write_text(good + "\n" + good[:10], encoding="utf-8")
     assert [r.type for r in read_jsonl(path)] == ["Session"]
+    # Cut inside a character (UTF-8 multi-byte) it costs that line only, too.
+    last = to_line(Record(1, 0.1, "meta", "Note", {"text": "héllo"})).encode()
+    path.write_bytes(good.encode() + b"\n" + last[: last.index("é".encode()) + 1])
+    assert [r.type for r in read_jsonl(path)] == ["Session"]
+
+
+def test_a_file_whose_first_line_is_no_record_is_not_a_log(tmp_path: Path) -> None:
+    good = to_line(Record(0, 0.0, "meta", "Session"))
+    path = tmp_path / "notes.jsonl"
+    path.write_text("\n# a title\n" + good + "\n", encoding="utf-8")
+    with pytest.raises(LogError, match=r"notes\.jsonl is not an smnb log .*first line is not a"):
+        read_jsonl(path)
+    path.write_bytes(b"RIFF\xff\xfe\x00\n" + good.encode())
+    with pytest.raises(LogError, match=r"\(not UTF-8 text\)"):
+        read_jsonl(path)
+    with pytest.raises(LogError, match="a session outcome is not an smnb log"):
+        from_text('{"message": "Info"}\n' + good, source="a session outcome")
+    with pytest.raises(LogNotFound, match=r"no such file: .*missing\.jsonl"):
+        read_jsonl(tmp_path / "missing.jsonl")
+    path.write_text("\n \n", encoding="utf-8")
+    assert len(read_jsonl(path)) == 0  # an empty log (nothing written yet) is still one
+
+
+def test_a_line_separator_inside_a_payload_is_no_line_break(tmp_path: Path) -> None:
+    # json.dumps(ensure_ascii=False) leaves U+2028 unescaped; only \n ends a JSONL line.
+    rec = Record(0, 0.0, "meta", "Note", {"text": "a\u2028b\x1cc"})
+    assert [r.payload for r in from_text(to_line(rec) + "\n")] == [{"text": "a\u2028b\x1cc"}]
+    write_jsonl([rec], tmp_path / "m.jsonl")
+    assert [r.payload for r in read_jsonl(tmp_path / "m.jsonl")] == [rec.payload]
 
 
 SECRET = "sk-SECRET-never-written"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import smnb
+from smnb.exceptions import LogError, LogNotFound
 from smnb.metrics.stats import quantile
 from smnb.recorder import META, RECEIVED, SENT
 from smnb.recorder.saas import read_saas_lines, saas_records, sniff
@@ -124,3 +125,19 @@ def test_a_recording_without_config_lines_or_with_bad_lines_still_loads(
     assert len(result.transcripts) == 4
     assert "skipping unreadable line 6" in caplog.text and "line 7" in caplog.text
     assert saas_records([{"ts": 0, "payload": {}}]) == saas_records([])  # not SaaS lines
+
+
+def test_sniff_refuses_what_is_no_log_and_a_cut_last_line_is_skipped(tmp_path: Path) -> None:
+    with pytest.raises(LogError, match=r"cards-001\.wav is not an smnb log .*\(not UTF-8 text\)"):
+        sniff(SAMPLES / "cards-001.wav")
+    (tmp_path / "list.jsonl").write_text("[1, 2]\n")  # JSON, but not an object
+    with pytest.raises(LogError, match="its first line is not a JSON record"):
+        sniff(tmp_path / "list.jsonl")
+    with pytest.raises(LogNotFound, match="no such file"):
+        sniff(tmp_path / "missing.jsonl")
+    # A recording cut inside a multi-byte character (a crash mid-write) loses that line only.
+    data = CHAT1.read_bytes().rstrip(b"\n")
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(data + b'\n{"ts": 1, "audio_ts": 1, "payload": {"x": "\xc3')
+    assert sniff(path) == "saas"
+    assert len(read_saas_lines(path)) == len(read_saas_lines(CHAT1))

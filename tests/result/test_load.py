@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from smnb.exceptions import LogError, LogNotFound
 from smnb.recorder import JsonlWriter
 from smnb.result import Result
 from smnb.result.load import load
@@ -56,10 +57,31 @@ def test_load_a_sweep_directory_in_sorted_order(tmp_path: Path) -> None:
 
 
 def test_load_reports_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"no messages\.jsonl"):
+    with pytest.raises(LogNotFound, match=r"no messages\.jsonl in .* or its subdirectories"):
         load(tmp_path)
-    with pytest.raises(FileNotFoundError):
-        load(tmp_path / "nope.jsonl")
+    with pytest.raises(FileNotFoundError, match=r"no such file or directory: .*nope\.jsonl"):
+        load(tmp_path / "nope.jsonl")  # LogNotFound is a FileNotFoundError too
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        (SAMPLES / "cards-001.wav", "not UTF-8 text"),
+        (README, "its first line is not a JSON record"),
+    ],
+)
+def test_a_file_that_is_no_log_is_one_clear_error(
+    path: Path, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(LogError) as caught:
+        load(path)
+    assert str(caught.value) == f"{path} is not an smnb log or a SaaS recording ({why})"
+    assert not caught.value.__cause__ and not caught.value.__context__
+    assert caplog.text == "", "one error, no warning per line"
 
 
 def test_smnb_load_is_the_function_even_after_its_module_is_imported() -> None:

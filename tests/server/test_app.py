@@ -245,6 +245,17 @@ async def test_remote_hosts_need_a_key_or_allow_remote() -> None:
             pass
 
 
+async def test_a_busy_port_is_one_config_error_naming_the_address(url: str) -> None:
+    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    with pytest.raises(ConfigError) as caught:
+        async with serve("127.0.0.1", port, engine_factory=inline_engine_factory()):
+            pass
+    assert str(caught.value) == f"cannot listen on 127.0.0.1:{port}: address already in use"
+    assert isinstance(caught.value.__cause__, OSError)  # the CLI's hint looks at its errno
+    async with connect(url) as ws:  # the server that holds the port is unharmed
+        assert text_of(await transcribe(ws)) == "Alpha bravo. "
+
+
 # --- the real engine --------------------------------------------------------------------
 
 

@@ -93,3 +93,17 @@ def test_out_must_be_a_directory(tones: Path, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(ConfigError, match="exists and is not a directory"):
         prepare(tones, out=tmp_path / "file")
+
+
+def test_speechmatics_rt_url_is_the_endpoint_with_or_without_a_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert SessionOptions.create().embedded  # nothing set: the embedded server
+    monkeypatch.setenv("SPEECHMATICS_RT_URL", "ws://127.0.0.1:9/v2")
+    options = SessionOptions.create()  # no key: an on-prem container needs none
+    assert options.url == "ws://127.0.0.1:9/v2" and options.api_key is None
+    assert not options.embedded
+    assert SessionOptions.create(url="ws://127.0.0.1:8/v2").url == "ws://127.0.0.1:8/v2"
+    monkeypatch.setenv("SPEECHMATICS_RT_URL", "http://127.0.0.1:9/v2")
+    with pytest.raises(ConfigError, match=r"^SPEECHMATICS_RT_URL must start with ws:// or wss://"):
+        SessionOptions.create()

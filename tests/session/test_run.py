@@ -302,6 +302,20 @@ async def test_no_url_and_no_key_starts_the_embedded_server(
     assert note["url"].startswith("ws://127.0.0.1:") and len(engine.opened) == 1
 
 
+async def test_speechmatics_rt_url_without_a_key_is_the_endpoint(
+    tones: Path, monkeypatch: pytest.MonkeyPatch, fresh_embedded: Any
+) -> None:
+    engine = InlineEngine()
+    async with tone_server(engine) as url:  # an on-prem container: no key needed
+        monkeypatch.setenv("SPEECHMATICS_RT_URL", url)
+        result = await smnb.atranscribe(tones, pace="fast")
+    assert result.completed and lower(words_of(result)) == WORDS
+    note = result.recorder.records[0].payload
+    assert note["embedded_server"] is False and note["authenticated"] is False
+    assert note["url"] == url and len(engine.opened) == 1
+    assert not fresh_embedded.shared().running, "the embedded server never started"
+
+
 def test_embedded_server_runs_when_there_is_no_url_and_no_key() -> None:
     # The real default: pocketsphinx worker processes behind the embedded server.
     clip = SAMPLES / "librivox-ss01-0930.wav"

@@ -1,4 +1,4 @@
-"""smnb.tables.utterances: utterances and the session's plain text.
+"""smnb.tables.utterances: utterances, the session's plain text and its word delimiter.
 
 Expected values are worked out by hand from the fixtures (see
 tests/fixtures/README.md) and from the sessions recorded in
@@ -7,8 +7,12 @@ tests/tables/conftest.py; times are binary fractions, so equality is exact.
 
 from __future__ import annotations
 
+import io
+
 from smnb import tables
+from smnb.cli.transcribe import _LiveLine
 from smnb.recorder import Recorder, read_jsonl
+from smnb.widgets.state import TranscriptState
 from tests.support.table_sessions import Session, fixture, punct, transcript, values, word
 
 
@@ -57,3 +61,70 @@ def test_utterances_and_text_of_a_revised_session(revised: Recorder) -> None:
     assert values(u["eou_received_s"]) == [2.0, None]
     assert u["ended_by"].tolist() == ["eou", "eos"]
     assert tables.text(revised) == 'I am 35.\n"Hi-there!'  # EndOfUtterance breaks the line
+
+
+# --- one text model everywhere (smnb.protocol.text) -----------------------------------
+
+
+def test_word_delimiter_comes_from_the_language_pack_or_the_language() -> None:
+    s = Session(language="ja")
+    s.recv(0, transcript("final", 0, 1, [word("今日", 0, 0.5), word("は", 0.5, 1)]))
+    assert tables.text(s.recorder) == "今日は"
+    s.recv(0, {"message": "RecognitionStarted", "language_pack_info": {"word_delimiter": "_"}})
+    assert tables.word_delimiter(s.recorder) == "_"
+    assert tables.word_delimiter(read_jsonl(fixture("simple"))) == " "
+
+
+def _recorded(*messages: dict[str, object]) -> Session:
+    s = Session()
+    s.recv(0.0, {"message": "RecognitionStarted", "language_pack_info": {"word_delimiter": " "}})
+    for k, msg in enumerate(messages):
+        s.recv(1.0 + k, msg)
+    return s
+
+
+def test_the_table_the_widget_and_the_cli_render_the_same_text() -> None:
+    # One model, three views: the tables' text, the live widget's finals and the
+    # CLI's running line must agree on joining and spacing across messages.
+    s = _recorded(
+        transcript("final", 0, 1, [punct("¿", 0, eos=False, attaches="next"), word("Qué", 0, 1)]),
+        transcript("final", 1, 2, [word("tal", 1, 2), punct("?", 2)]),
+        transcript(
+            "final", 2, 3, [word("rock", 2, 2.5), punct("-", 2.5, eos=False, attaches="both")]
+        ),
+        transcript(
+            "final",
+            3,
+            4,
+            [word("n", 3, 3.5), punct("'", 3.5, eos=False, attaches="both"), word("roll", 3.5, 4)],
+        ),
+    )
+    expected = "¿Qué tal? rock-n'roll"
+    assert tables.text(s.recorder) == expected
+
+    state = TranscriptState()
+    for rec in s.recorder.snapshot():
+        state.apply(rec)
+    assert state.final_text() == expected
+
+    out = io.StringIO()
+    line = _LiveLine(out)
+    for rec in s.recorder.snapshot():
+        line(rec)
+    assert out.getvalue().rsplit("\r\x1b[K", 1)[-1] == expected
+
+
+def test_the_widget_and_the_cli_use_the_announced_word_delimiter() -> None:
+    s = Session(language="ja")
+    s.recv(0.0, {"message": "RecognitionStarted", "language_pack_info": {"word_delimiter": ""}})
+    s.recv(1.0, transcript("final", 0, 1, [word("今日", 0, 0.5), word("は", 0.5, 1)]))
+    s.recv(1.5, transcript("partial", 1, 2, [word("晴れ", 1, 2)]))
+    state = TranscriptState()
+    out = io.StringIO()
+    line = _LiveLine(out)
+    for rec in s.recorder.snapshot():
+        state.apply(rec)
+        line(rec)
+    assert (state.final_text(), state.partial_text()) == ("今日は", "晴れ")
+    assert out.getvalue().rsplit("\r\x1b[K", 1)[-1] == "今日は晴れ"
+    assert tables.text(s.recorder) == "今日は"

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
+
+import pytest
 
 from smnb.clock import ManualClock
 from smnb.recorder import Recorder
 from smnb.widgets.state import TranscriptState, render_transcript_html, status_text
 from tests.support.table_sessions import punct, transcript, word
+
+
+@pytest.mark.parametrize("module", ["smnb.widgets.state", "smnb.protocol.text"])
+def test_the_view_state_and_the_text_model_load_no_pandas_or_widgets(module: str) -> None:
+    # A fresh interpreter: what importing the module (and its parent packages) loads.
+    heavy = ("pandas", "numpy", "ipywidgets", "anywidget", "websockets", "asyncio")
+    code = f"import sys, {module}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 def fold(rec: Recorder) -> TranscriptState:

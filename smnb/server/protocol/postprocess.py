@@ -19,8 +19,8 @@ builds, in this order:
 4. **Volume** (``audio_filtering_config``): each word gets ``volume``, the level of its
    audio (:class:`~smnb.server.audio.volume.VolumeGate`).
 
-Finals keep their timing (the metadata still tiles) and their transcript is re-joined.
-Stdlib only.
+Finals keep their timing (the metadata still tiles) and their transcript is re-joined
+with the client's renderer (:func:`smnb.protocol.text.join_tokens`). Stdlib only.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smnb.protocol.messages import Message, ServerMessage
+from smnb.protocol.text import join_tokens
 from smnb.server.protocol.replacements import Replacement, apply_replacements, parse_replacements
 
 _DOCS_LIST = (
@@ -132,7 +133,7 @@ class TranscriptPostprocessor:
         if self.volume_of is not None and self.config.volume_labels:
             self._label_volume(results)
         out["results"] = results
-        text = join(results)
+        text = join_tokens(results)  # as clients render it (smnb.protocol.text)
         out["metadata"]["transcript"] = text + (" " if final and results else "")
         return out
 
@@ -249,15 +250,3 @@ def _mark_after(mark: str, word: Message) -> Message:
     if "channel" in word:
         result["channel"] = word["channel"]
     return result
-
-
-def join(results: Sequence[Message]) -> str:
-    """Join results the way the service does: punctuation sticks to the previous word."""
-    text = ""
-    for result in results:
-        content = result["alternatives"][0]["content"]
-        if result["type"] == "punctuation" and result.get("attaches_to") == "previous":
-            text += content
-        else:
-            text += (" " if text else "") + content
-    return text

@@ -22,6 +22,9 @@ the service's:
 * with an end-of-utterance trigger it tells the session when the silence since the
   last word is long enough (:meth:`eou_due`), once per silence.
 
+``metadata.transcript`` is rendered by :mod:`smnb.protocol.text`, the client's renderer,
+so the server's text and ``result.text`` agree.
+
 Stdlib only, plus the recognizer's data types. No asyncio, no websockets.
 """
 
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smnb.protocol.messages import JSON_FORMAT_VERSION, Message, ServerMessage
+from smnb.protocol.text import join_tokens
 from smnb.server.recognizer import Update, Word
 
 PARTIAL_INTERVAL = 0.36
@@ -246,7 +250,7 @@ class TranscriptWriter:
         self.final_end = stop
         self._last_final_at = self.processed
         msg = self._transcript(ServerMessage.ADD_TRANSCRIPT, results, start, stop)
-        msg["metadata"]["transcript"] = _text(results) + (" " if results else "")
+        msg["metadata"]["transcript"] = join_tokens(results) + (" " if results else "")
         if forced:
             msg["forced"] = True
         return msg
@@ -261,7 +265,7 @@ class TranscriptWriter:
         msg = self._transcript(
             ServerMessage.ADD_PARTIAL_TRANSCRIPT, results, begin, max(begin, self.processed)
         )
-        msg["metadata"]["transcript"] = _text(results)
+        msg["metadata"]["transcript"] = join_tokens(results)
         return msg
 
     def _transcript(
@@ -285,15 +289,3 @@ def _display(content: str, *, sentence_start: bool) -> str:
     if sentence_start and content[:1].islower():
         return content[0].upper() + content[1:]
     return content
-
-
-def _text(results: Sequence[Message]) -> str:
-    """Join results the way the service does: punctuation sticks to the previous word."""
-    text = ""
-    for result in results:
-        content = result["alternatives"][0]["content"]
-        if result["type"] == "punctuation" and result.get("attaches_to") == "previous":
-            text += content
-        else:
-            text += (" " if text else "") + content
-    return text

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-from smnb.exceptions import ConfigError
+from smnb.exceptions import ConfigError, LogError
 from smnb.protocol.config import RAW_ENCODINGS
 from smnb.protocol.messages import Message, ServerMessage
 from smnb.recorder import META, RECEIVED, SENT, Record, read_jsonl
@@ -170,7 +170,9 @@ def load_recording(path: str | PathLike[str]) -> Recording:
         raise ConfigError(f"replay: no such recording: {file}")
     try:
         records = read_saas_lines(file) if sniff(file) == "saas" else read_jsonl(file).records
-    except (OSError, UnicodeDecodeError) as exc:
+    except LogError as exc:  # not a log at all: the message names the file
+        raise ConfigError(f"replay: {exc}") from exc
+    except OSError as exc:
         raise ConfigError(f"replay: cannot read {file}: {exc}") from exc
     return Recording.from_records(records, source=str(file))
 

@@ -14,17 +14,19 @@ from typing import Any
 
 import numpy as np
 
+from smnb import tables
+from smnb.protocol.text import join_tokens
 from smnb.server.protocol.postprocess import (
     PostprocessConfig,
     TranscriptPostprocessor,
     comma_gap,
-    join,
     min_sentence_words,
 )
 from smnb.server.protocol.transcript import TranscriptWriter
 from smnb.server.recognizer import Update, Word
 from tests.support import speech_session as speech
 from tests.support.engine_audio import clip
+from tests.support.table_sessions import Session, punct, transcript, word
 
 Message = dict[str, Any]
 
@@ -46,8 +48,10 @@ def written(*utterances: list[tuple[str, float, float]], **options: Any) -> list
 
 
 def joined(messages: list[Message]) -> str:
-    """The finals' text, joined as clients join results (marks stick to the previous word)."""
-    return join([r for m in messages if m["message"] == "AddTranscript" for r in m["results"]])
+    """The finals' text, joined as clients join results (smnb.protocol.text)."""
+    return join_tokens(
+        [r for m in messages if m["message"] == "AddTranscript" for r in m["results"]]
+    )
 
 
 HELLO = [("hello", 0.1, 0.4), ("there", 0.5, 0.9)]
@@ -60,6 +64,32 @@ def test_without_options_the_writer_output_is_untouched() -> None:
     messages = writer.update(update)
     assert post.process(messages) == messages
     assert joined(written(HELLO, ASK)) == "Hello there. What would you like."
+
+
+def test_the_transcript_is_the_clients_text_whatever_the_marks_attach_to() -> None:
+    results = [
+        word("Qué", 0, 0.5),
+        word("tal", 0.5, 1),
+        punct("?", 1),
+        word("rock", 1, 1.5),
+        punct("-", 1.5, eos=False, attaches="both"),
+        word("roll", 1.5, 2),
+        punct("&", 2, eos=False, attaches="none"),
+        word("blues", 2, 2.5),
+        punct("(", 2.5, eos=False, attaches="next"),
+        word("live", 2.5, 3),
+        punct(")", 3, eos=False, attaches=None),  # no attaches_to: previous
+    ]
+    post = TranscriptPostprocessor(PostprocessConfig())
+    final, partial = post.process(
+        [transcript("final", 0, 3, results), transcript("partial", 3, 3, results[:5])]
+    )
+    s = Session()
+    s.recv(0.5, final)
+    client = tables.text(s.recorder)  # what smnb's client renders from the results
+    assert client == "Qué tal? Rock-roll & blues (live)"
+    assert final["metadata"]["transcript"] == client + " "  # finals end with a space
+    assert partial["metadata"]["transcript"] == "qué tal? rock-"  # the sentence goes on
 
 
 def test_permitted_marks_turn_sentence_ends_into_commas_or_nothing() -> None:

@@ -108,3 +108,7 @@ def test_what_cannot_be_replayed_fails_in_one_line(tmp_path: Path) -> None:
     saas.write_text(json.dumps({"ts": 0.09, "audio_ts": 0.0, "payload": info}) + "\n")
     with pytest.raises(ConfigError, match=r"chat2\.jsonl: no StartRecognition recorded"):
         load_recording(saas)
+    wav = tmp_path / "speech.wav"  # not a log at all: one line, no UnicodeDecodeError
+    wav.write_bytes(b"RIFF\xff\xff\x00\x00WAVEfmt ")
+    with pytest.raises(ConfigError, match=r"^replay: .*speech\.wav is not an smnb log .*UTF-8"):
+        load_recording(wav)

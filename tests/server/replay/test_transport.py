@@ -224,4 +224,4 @@ async def test_a_recording_that_cannot_be_replayed_fails_before_listening(tmp_pa
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 2
-    assert bad.stderr.strip() == f"smnb: replay: {tmp_path} holds no messages.jsonl"
+    assert bad.stderr.strip() == f"smnb serve: replay: {tmp_path} holds no messages.jsonl"

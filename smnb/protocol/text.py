@@ -9,12 +9,12 @@ stands alone, and tokens are separated by the session's word delimiter
 server does not say). :func:`turns` splits tokens into speaker turns and
 :func:`labelled` writes the ``"<channel> <speaker>: "`` prefix of a line.
 
-The tables (``utterances``, ``text``), the live widget state and the CLI's
-running line all render with these functions, so the same session reads the
-same everywhere.
+The tables (``utterances``, ``text``), the live widget state, the CLI's
+running line and the local server's ``AddTranscript.metadata.transcript`` all
+render with these functions, so the same session reads the same everywhere.
 
-Pure Python: never imports pandas, numpy or the transport, so the widgets and
-the CLI use it without loading pandas.
+A pure function of protocol results: stdlib only (the protocol core's contract),
+so the widgets, the CLI and the server use it without loading pandas.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from smnb.protocol.messages import Message
-from smnb.recorder import RECEIVED, SENT, Record, Recorder
 
 AttachesTo = Literal["none", "previous", "next", "both"]
 
@@ -190,26 +189,6 @@ def requested_language(payload: Message) -> Any:
     """``transcription_config.language`` of a ``StartRecognition`` (None if absent)."""
     config = payload.get("transcription_config")
     return config.get("language") if isinstance(config, dict) else None
-
-
-def word_delimiter(records: Recorder | Iterable[Record]) -> str:
-    """The session's word delimiter: announced by ``RecognitionStarted``, else by language.
-
-    Falls back like the legacy CLI: ``""`` for ``ja``/``cmn``, otherwise ``" "``.
-    """
-    recs = records.snapshot() if isinstance(records, Recorder) else records
-    language = None
-    for rec in recs:
-        payload = rec.payload
-        if not isinstance(payload, dict):
-            continue
-        if rec.direction == RECEIVED and rec.type == "RecognitionStarted":
-            announced = announced_delimiter(payload)
-            if announced is not None:
-                return announced
-        elif rec.direction == SENT and rec.type == "StartRecognition":
-            language = requested_language(payload)
-    return delimiter_for(language)
 
 
 def _number(value: Any) -> float | None:
