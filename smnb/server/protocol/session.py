@@ -344,7 +344,7 @@ class ServerSession:
     def _set_recognition_config(self, msg: Message) -> list[Action]:
         assert self.plan is not None
         try:
-            changes = start.check_mid_session(self.plan.transcription_config, msg)
+            changes = start.check_mid_session(self.plan.sent_config, msg)
         except Rejected as exc:
             return self.fail(exc.error_type, exc.reason)
         delay = start.commit_delay(self.plan.transcription_config)

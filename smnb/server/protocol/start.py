@@ -78,6 +78,9 @@ class SessionPlan:
     postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
     volume_threshold: float | None = None
     """``audio_filtering_config.volume_threshold`` (0 with an empty object); None without it."""
+    sent_config: Message = field(default_factory=dict)
+    """``transcription_config`` as the client sent it, before :func:`options.screen` dropped
+    anything: what a ``SetRecognitionConfig`` resending the whole config must match."""
 
 
 def plan_session(message: Mapping[str, Any], *, path_language: str | None = None) -> SessionPlan:
@@ -86,6 +89,7 @@ def plan_session(message: Mapping[str, Any], *, path_language: str | None = None
     Raises:
         Rejected: with ``invalid_audio_type``, ``invalid_language`` or ``invalid_config``.
     """
+    sent = message.get("transcription_config")
     message, notices = options.screen(message)
     raw_format = message.get("audio_format", {"type": "file"})  # JS and Melia may omit it
     if not isinstance(raw_format, Mapping):
@@ -139,6 +143,7 @@ def plan_session(message: Mapping[str, Any], *, path_language: str | None = None
         notices=(*notices, *options.notices(config, message), *speaker_warnings),
         postprocess=postprocess,
         volume_threshold=volume_threshold(config),
+        sent_config=dict(sent) if isinstance(sent, Mapping) else {},
     )
 
 
@@ -221,7 +226,9 @@ def check_mid_session(original: Mapping[str, Any], message: Mapping[str, Any]) -
     """Check a ``SetRecognitionConfig``; returns the mid-session fields it sets.
 
     The legacy client sends its *whole* configuration, so fields that may not change
-    are accepted as long as they keep their original values.
+    are accepted as long as they keep their original values. ``original`` is the config as
+    the client sent it (:attr:`SessionPlan.sent_config`), so a field the server dropped
+    with a warning at the start still matches when it comes back unchanged.
 
     Raises:
         Rejected: ``invalid_language`` or ``invalid_config``.

@@ -137,3 +137,41 @@ async def test_set_recognition_config_refuses_a_nested_typo_by_its_path(
         "invalid_config",
     )  # as for a top-level one
     assert error["reason"] == (f"{path} is not a field of the RT v2 API; did you mean {meant!r}?")
+
+
+LONG_PHRASE = "one two three four five six seven"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"additional_vocab": ["alpha", LONG_PHRASE]},  # the long phrase is dropped at the start
+        {"model": "enhanced", "operating_point": "enhanced"},  # operating_point dropped
+        {"foo_option": True},  # unknown: dropped
+    ],
+)  # fmt: skip
+async def test_a_whole_config_resent_mid_session_is_accepted_with_what_was_dropped(
+    config: dict[str, Any],
+) -> None:
+    """The legacy client resends its whole config: fields the server dropped at the start
+    (with a warning) come back unchanged, and must not count as changes."""
+    sent = {"language": "en", **config}
+    start = {"message": "StartRecognition", "audio_format": RAW, "transcription_config": sent}
+    mid = {"message": "SetRecognitionConfig", "transcription_config": {**sent, "max_delay": 1.5}}
+    async with tone_server() as url:
+        out = await converse(url, start, [s16(tone_speech(["alpha", 0.2])), mid])
+    kinds = [(msg["message"], msg.get("type")) for msg in out]
+    assert ("Warning", "validation_warning") in kinds  # dropped at the start, as before
+    assert not [msg for msg in out if msg["message"] == "Error"]
+    assert out[-1]["message"] == "EndOfTranscript"
+
+
+async def test_a_dropped_field_that_changes_mid_session_is_still_refused() -> None:
+    sent = {"language": "en", "additional_vocab": ["alpha", LONG_PHRASE]}
+    start = {"message": "StartRecognition", "audio_format": RAW, "transcription_config": sent}
+    mid = {"message": "SetRecognitionConfig",
+           "transcription_config": {**sent, "additional_vocab": ["alpha"]}}  # fmt: skip
+    async with tone_server() as url:
+        out = await converse(url, start, [mid])
+    assert (out[-1]["message"], out[-1]["type"]) == ("Error", "invalid_config")
+    assert out[-1]["reason"] == "additional_vocab cannot change mid-session"
