@@ -272,10 +272,15 @@ class _Server:
             return None
         return connection.respond(HTTPStatus.UNAUTHORIZED, "Unauthorized: API key required\n")
 
+    def _live(self) -> int:
+        """Connections whose session goes on: one that sent ``EndOfTranscript`` (or an
+        ``Error``) has given its recognizers back and waits only for the client to close."""
+        return sum(not getattr(c.session, "finished", False) for c in self.connections)
+
     def _refusal(self) -> str | None:
         if self.closing:
             return "the server is shutting down"
-        active = len(self.connections)
+        active = self._live()
         if self.max_sessions is not None and active >= self.max_sessions:
             return (
                 f"the server is at capacity: {active} concurrent sessions active out of "
@@ -299,7 +304,7 @@ class _Server:
         session = ServerSession(
             str(uuid.uuid4()),
             path_language=match.group("lang") if match else None,
-            usage=len(self.connections) + 1,
+            usage=self._live() + 1,
             quota=self.max_sessions or (capacity if isinstance(capacity, int) else None),
         )
         connection: Connection | ReplayConnection = (

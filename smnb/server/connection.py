@@ -13,7 +13,9 @@ backpressure a client sending faster than real time meets. Around that loop:
   decoded in a thread, so other sessions' messages keep flowing while one session
   decodes 16 MiB. Sends give up on a client that stops reading, instead of waiting on it.
 * **Capacity**: when the engine has no recognizer to give, the session gets
-  ``Error quota_exceeded`` (close 4005) at once, with a reason that says so.
+  ``Error quota_exceeded`` (close 4005) at once, with a reason that says so. A session's
+  recognizers go back to the engine before its ``EndOfTranscript`` (or ``Error``) is sent,
+  so the client's next session finds them free.
 * **Shutdown**: :meth:`Connection.shutdown` closes with 1001 and a reason saying the
   server is shutting down.
 
@@ -221,6 +223,10 @@ class Connection:
         queue: deque[Action] = deque(actions)
         while queue:
             action = queue.popleft()
+            if self.session.finished and self.handles:
+                # Free the recognizers before the client hears that the session ended: a
+                # client that starts its next session at once must not find them still busy.
+                await self.release()
             if isinstance(action, Send):
                 await self._send(encode(action.message))
                 continue
@@ -297,6 +303,7 @@ class Connection:
             self.ws.transport.abort()  # no answer in time: the server stops regardless
 
     async def release(self) -> None:
+        """Give the recognizers back to the engine (idempotent)."""
         handles, self.handles = list(self.handles.values()), {}
         for handle in handles:
             with suppress(Exception):

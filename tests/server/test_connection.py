@@ -7,6 +7,9 @@ same situations in ``tests/server/faults``.
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import importlib
 import json
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 
 from smnb.exceptions import EngineAtCapacity
 from smnb.server import serve
+from smnb.server.engine.pool import EnginePool
 from smnb.server.recognizer import RecognizerSettings
 from tests.support.server_fakes import InlineEngine, inline_engine_factory, s16, speech
 
@@ -178,6 +182,47 @@ async def test_at_capacity_a_session_is_refused_at_once_with_quota_exceeded() ->
             await recv_json(again)
             await again.send(json.dumps(START))
             assert (await recv_json(again))["message"] == "RecognitionStarted"
+
+
+MULTICHANNEL = {
+    "message": "StartRecognition",
+    "audio_format": {"type": "raw", "encoding": "pcm_s16le", "sample_rate": 16000},
+    "transcription_config": {
+        "language": "en", "diarization": "channel", "channel_diarization_labels": ["L", "R"],
+    },
+}  # fmt: skip
+
+
+async def test_sequential_sessions_at_capacity_are_never_refused() -> None:
+    """Two-channel sessions one after the other on a real pool of two recognizers: each
+    starts as soon as the last one's ``EndOfTranscript`` came (its socket still open, as
+    a client may close it later), and always finds room."""
+    helpers = importlib.import_module("tests.support.engine_helpers")
+    pool = EnginePool(capacity=2, factory=helpers.counting, prewarm=None, queue_timeout=0)
+    data = base64.b64encode(bytes(3200)).decode()
+    audio = {"message": "AddChannelAudio", "channel": "L", "data": data}
+
+    async def session(url: str) -> tuple[ClientConnection, str]:
+        ws = await connect(url)
+        for msg in (MULTICHANNEL, audio, {"message": "EndOfStream", "last_seq_no": 1}):
+            await ws.send(json.dumps(msg))
+        while (got := await recv_json(ws))["message"] not in ("EndOfTranscript", "Error"):
+            pass
+        return ws, got.get("type", got["message"])
+
+    outcomes = []
+    async with pool, serve(engine_factory=lambda: contextlib.nullcontext(pool)) as url:
+        pool.keep_spares(1)
+        last: ClientConnection | None = None
+        for _ in range(6):
+            ws, outcome = await session(url)
+            outcomes.append(outcome)
+            if last is not None:
+                await last.close()
+            last = ws
+        assert last is not None
+        await last.close()
+    assert outcomes == ["EndOfTranscript"] * 6
 
 
 async def test_a_flooding_client_that_never_reads_harms_no_one() -> None:
