@@ -23,14 +23,13 @@ from __future__ import annotations
 import base64
 import binascii
 from enum import Enum
-from math import inf
 from typing import Any
 
 from smnb.exceptions import ProtocolError, Rejected, UndecodableAudio
 from smnb.protocol import messages as m
 from smnb.protocol.messages import ClientMessage, ErrorType, Message, ServerMessage
 from smnb.server.audio.input import decoder_for
-from smnb.server.protocol import options, start
+from smnb.server.protocol import control, options, start
 from smnb.server.protocol.actions import (
     Action,
     Close,
@@ -91,6 +90,7 @@ class ServerSession:
         self._channels: dict[str | None, Channel] = {}
         self._speakers_at_end = False
         self._quality_sent = False
+        self._field_warnings = control.FieldWarnings()
 
     # --- queries --------------------------------------------------------------
 
@@ -136,9 +136,10 @@ class ServerSession:
             return self.fail(ErrorType.INVALID_MESSAGE, f"unknown message type {kind!r}{hint}")
         if self.state is State.WAITING:
             return self.fail(ErrorType.PROTOCOL_ERROR, f"{kind} before StartRecognition")
-        malformed = _malformed(msg)
+        malformed = control.malformed(msg)
         if malformed is not None:
             return self.fail(ErrorType.INVALID_MESSAGE, malformed)
+        warned: list[Action] = [Send(w) for w in self._field_warnings.check(msg)]
         handler = {
             ClientMessage.ADD_CHANNEL_AUDIO: self._channel_audio,
             ClientMessage.END_OF_STREAM: self._end_of_stream,
@@ -148,7 +149,7 @@ class ServerSession:
             ClientMessage.GET_SPEAKERS: self._get_speakers,
         }[ClientMessage(kind)]
         try:
-            return handler(msg)
+            return warned + handler(msg)
         except UndecodableAudio as exc:
             return self.fail(ErrorType.INVALID_AUDIO_TYPE, f"Invalid audio type: {exc}")
 
@@ -266,7 +267,7 @@ class ServerSession:
         if isinstance(channel, list):
             return channel
         try:
-            data = base64.b64decode(str(msg.get("data", "")), validate=True)
+            data = base64.b64decode(msg["data"], validate=True)  # a string: control.malformed
         except (binascii.Error, ValueError):
             return self.fail(ErrorType.INVALID_MESSAGE, "AddChannelAudio.data is not base64")
         return self._audio(channel, data, ServerMessage.CHANNEL_AUDIO_ADDED)
@@ -361,19 +362,3 @@ class ServerSession:
             self._speakers_at_end = True
             return []
         return [QuerySpeakers(final=False)]
-
-
-def _malformed(msg: Message) -> str | None:
-    """Why an end-of-audio message's ``last_seq_no`` (an integer) or a forced end's
-    ``timestamp`` (seconds ≥ 0) breaks the spec, or None. Absent or null they need nothing."""
-    kind = msg["message"]
-    seq = msg.get("last_seq_no")
-    ends = (ClientMessage.END_OF_STREAM, ClientMessage.END_OF_CHANNEL)
-    if kind in ends and seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
-        return f"{kind}.last_seq_no must be an integer, not {seq!r}"
-    stamp = msg.get("timestamp")
-    if kind != ClientMessage.FORCE_END_OF_UTTERANCE or stamp is None:
-        return None
-    if isinstance(stamp, bool) or not isinstance(stamp, int | float) or not 0 <= stamp < inf:
-        return f"{kind}.timestamp must be a number of seconds ≥ 0, not {stamp!r}"
-    return None

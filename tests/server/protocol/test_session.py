@@ -683,29 +683,7 @@ TWO = {"language": "en", "diarization": "channel", "channel_diarization_labels":
 START_AB = {**START_MONO, "transcription_config": TWO}
 
 
-@pytest.mark.parametrize(
-    ("start", "frame", "reason"),
-    [
-        (START_MONO, {"message": "ForceEndOfUtterance", "timestamp": "x"},
-         "ForceEndOfUtterance.timestamp must be a number of seconds ≥ 0, not 'x'"),
-        (START_MONO, {"message": "ForceEndOfUtterance", "timestamp": -1},
-         "ForceEndOfUtterance.timestamp must be a number of seconds ≥ 0, not -1"),
-        (START_MONO, {"message": "ForceEndOfUtterance", "timestamp": True},
-         "ForceEndOfUtterance.timestamp must be a number of seconds ≥ 0, not True"),
-        (START_MONO, {"message": "EndOfStream", "last_seq_no": "x"},
-         "EndOfStream.last_seq_no must be an integer, not 'x'"),
-        (START_MONO, {"message": "EndOfStream", "last_seq_no": 1.5},
-         "EndOfStream.last_seq_no must be an integer, not 1.5"),
-        (START_AB, {"message": "EndOfChannel", "channel": "a", "last_seq_no": "x"},
-         "EndOfChannel.last_seq_no must be an integer, not 'x'"),
-    ],
-)  # fmt: skip
-async def test_a_malformed_control_field_is_an_invalid_message_naming_it(
-    start: dict[str, Any], frame: dict[str, Any], reason: str
-) -> None:
-    async with tone_server() as url:
-        out = await converse(url, start, [frame])
-    assert out[-1] == {"message": "Error", "type": "invalid_message", "reason": reason}
+# (malformed control fields: tests/server/protocol/test_control.py)
 
 
 @pytest.mark.parametrize(
