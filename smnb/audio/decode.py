@@ -33,6 +33,11 @@ SAMPLE_RATE = config.SAMPLE_RATE
 """What smnb sends by default: 16 kHz, the rate of every Speechmatics RT model (defined once,
 in :mod:`smnb.protocol.config`)."""
 
+MAX_EXPANSION = 1024
+"""Decoded int16 bytes a file may hold per byte of its size. Far above any real codec (a
+6 kbit/s Opus file decoded at 48 kHz stereo is ~256×), so only a lying header or a
+decompression bomb reaches it."""
+
 Samples = npt.NDArray[np.int16]
 """int16 samples shaped ``(frames, channels)``."""
 
@@ -67,14 +72,18 @@ def decode_file(
         mono: mix all channels down to one; ``False`` keeps them.
 
     Raises:
-        AudioError: the file is missing, empty, not audio or corrupt.
+        AudioError: the file is missing, empty, not audio or corrupt, or its header
+            declares a rate outside :data:`~smnb.protocol.config.SAMPLE_RATES` or more
+            than :data:`~smnb.protocol.config.MAX_FILE_CHANNELS` channels.
     """
     file = check_file(path)
-    samples, rate = _read_soundfile(file)
+    limit = MAX_EXPANSION * file.stat().st_size
+    samples, rate = _read_soundfile(file, limit)
     if samples is None:
-        samples, rate = _read_pyav(file)
+        samples, rate = _read_pyav(file, limit)
     if samples.shape[0] == 0:
         raise AudioError(f"{file}: the file holds no audio samples")
+    check_format(file, rate, samples.shape[1])
     if mono and samples.shape[1] > 1:
         samples = mix_down(samples)
     samples = resample(samples, rate, sample_rate)
@@ -99,6 +108,7 @@ def probe_duration(path: str | Path) -> float:
 
         info = soundfile.info(str(file))
         if info.frames > 0 and info.samplerate > 0:
+            check_format(file, int(info.samplerate), int(info.channels))
             return float(info.frames / info.samplerate)
     except (RuntimeError, soundfile.SoundFileError):
         pass  # not for libsndfile; FFmpeg may know it
@@ -123,6 +133,9 @@ def array_to_pcm(
         raise ConfigError("sample_rate is required with a numpy array (e.g. sample_rate=16000)")
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
         raise ConfigError(f"sample_rate must be a positive integer in Hz, not {sample_rate!r}")
+    low, high = config.SAMPLE_RATES
+    if not low <= sample_rate <= high:
+        raise ConfigError(f"sample_rate must be {low}–{high} Hz, not {sample_rate}")
     data = np.asarray(array)
     if data.ndim == 1:
         data = data[:, np.newaxis]
@@ -156,6 +169,26 @@ def check_file(path: str | Path) -> Path:
     return file
 
 
+def check_format(file: Path, rate: int, channels: int) -> None:
+    """Refuse a declared rate or channel count outside what smnb decodes, before resampling
+    (a header claiming 1 Hz would make a few kilobytes upsample into gigabytes).
+
+    Raises:
+        AudioError: naming the file, the declared value and the supported range.
+    """
+    low, high = config.SAMPLE_RATES
+    if not low <= rate <= high:
+        raise AudioError(
+            f"{file}: the header declares a sample rate of {rate} Hz; "
+            f"supported rates are {low}–{high} Hz"
+        )
+    if not 1 <= channels <= config.MAX_FILE_CHANNELS:
+        raise AudioError(
+            f"{file}: the header declares {channels} channels; "
+            f"supported are 1–{config.MAX_FILE_CHANNELS}"
+        )
+
+
 def mix_down(samples: Samples) -> Samples:
     """Average all channels into one."""
     mixed = samples.astype(np.int32).sum(axis=1) // samples.shape[1]
@@ -176,10 +209,15 @@ def resample(samples: Samples, from_rate: int, to_rate: int) -> Samples:
 # --- readers ------------------------------------------------------------------
 
 
-def _read_soundfile(file: Path) -> tuple[Samples | None, int]:
+def _read_soundfile(file: Path, limit: int) -> tuple[Samples | None, int]:
     import soundfile
 
     try:
+        info = soundfile.info(str(file))
+        # Checked before reading: the header alone sizes soundfile's buffer.
+        check_format(file, int(info.samplerate), int(info.channels))
+        if info.frames * info.channels * 2 > limit:
+            raise AudioError(_too_long(file, info.frames / info.samplerate))
         data, rate = soundfile.read(str(file), dtype="int16", always_2d=True)
     except (RuntimeError, soundfile.SoundFileError) as exc:
         # libsndfile does not know the container (M4A, WebM, …): try FFmpeg.
@@ -188,7 +226,14 @@ def _read_soundfile(file: Path) -> tuple[Samples | None, int]:
     return np.ascontiguousarray(data, dtype=np.int16), int(rate)
 
 
-def _read_pyav(file: Path) -> tuple[Samples, int]:
+def _too_long(file: Path, seconds: float) -> str:
+    return (
+        f"{file}: the file claims {seconds:.0f} s of audio, more than its size can hold "
+        "(a corrupt header or a decompression bomb)"
+    )
+
+
+def _read_pyav(file: Path, limit: int) -> tuple[Samples, int]:
     import av
 
     blocks: list[npt.NDArray[np.int16]] = []
@@ -199,7 +244,7 @@ def _read_pyav(file: Path) -> tuple[Samples, int]:
                 raise AudioError(f"{file}: not an audio file (no audio stream found)")
             # Planar int16 at the stream's own rate and layout; soxr resamples after.
             resampler = av.AudioResampler(format="s16p")
-            rate = 0
+            rate, size = 0, 0
             for packet in container.demux(stream):
                 for frame in packet.decode():
                     if not isinstance(frame, av.AudioFrame):
@@ -207,6 +252,10 @@ def _read_pyav(file: Path) -> tuple[Samples, int]:
                     for out in resampler.resample(frame):
                         rate = out.sample_rate
                         blocks.append(np.asarray(out.to_ndarray(), dtype=np.int16).T)
+                        size += blocks[-1].nbytes
+                        if size > limit:  # stop before memory does
+                            seconds = size / 2 / blocks[-1].shape[1] / max(rate, 1)
+                            raise AudioError(_too_long(file, seconds))
             for out in resampler.resample(None):
                 blocks.append(np.asarray(out.to_ndarray(), dtype=np.int16).T)
     except av.error.FFmpegError as exc:

@@ -5,6 +5,10 @@ script can read it, and the engine's capacity (how many real-time sessions this 
 decodes at once; more are refused with ``quota_exceeded``) on stderr; exits 0 on a clean
 stop.
 
+The key a server requires is best given in ``SMNB_SERVE_API_KEY`` or ``--api-key-file``:
+``--api-key KEY`` still works but warns, since every user of the machine can read a
+process's arguments (``ps``).
+
 Must not import the client session (:mod:`smnb.session`).
 """
 
@@ -13,13 +17,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import os
 import signal
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from smnb.cli.main import EXIT_BAD_INPUT, EXIT_OK
 from smnb.exceptions import ConfigError
 from smnb.server.protocol.limits import IDLE_TIMEOUT, MAX_SESSION_LENGTH
+
+API_KEY_ENV = "SMNB_SERVE_API_KEY"
+"""The environment variable holding the key the server requires (kept out of ``ps``)."""
 
 
 def register(subparsers: Any) -> None:
@@ -38,8 +48,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (default: 127.0.0.1); anything but loopback needs "
-        "--api-key or --allow-remote",
+        help=f"address to listen on (default: 127.0.0.1); anything but loopback needs a key "
+        f"({API_KEY_ENV} or --api-key-file) or --allow-remote",
     )
     parser.add_argument(
         "--port",
@@ -48,12 +58,21 @@ def register(subparsers: Any) -> None:
         help="TCP port to listen on (default: 9000, like the on-prem container; 0 picks a free "
         "port)",
     )
-    parser.add_argument(
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--api-key-file",
+        metavar="PATH",
+        default=None,
+        help="require the key in PATH (its first line): 'Authorization: Bearer KEY' or "
+        f"'?jwt=KEY', HTTP 401 otherwise. Also read from {API_KEY_ENV}. Without a key, any "
+        "credential, or none, is accepted",
+    )
+    keys.add_argument(
         "--api-key",
         metavar="KEY",
         default=None,
-        help="require 'Authorization: Bearer KEY' or '?jwt=KEY' (HTTP 401 otherwise); "
-        "by default any credential, or none, is accepted",
+        help=f"the same, given on the command line, where other users can see it (ps): "
+        f"prefer {API_KEY_ENV} or --api-key-file",
     )
     parser.add_argument(
         "--max-sessions",
@@ -98,7 +117,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow a non-loopback --host without --api-key (anyone who can reach it may use it)",
+        help="allow a non-loopback --host without a key (anyone who can reach it may use it)",
     )
     parser.add_argument(
         "--replay",
@@ -121,7 +140,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; returns the exit code."""
     try:
-        asyncio.run(_serve(args))
+        key = api_key(args, os.environ)
+        asyncio.run(_serve(args, key))
     except ConfigError as exc:
         hint = ""
         if isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.EADDRINUSE:
@@ -129,6 +149,44 @@ def run(args: argparse.Namespace) -> int:
         print(f"smnb serve: {exc}{hint}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def api_key(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    """The key the server requires: ``--api-key-file``, ``--api-key`` (with a warning on
+    stderr) or :data:`API_KEY_ENV`; None for none.
+
+    Raises:
+        ConfigError: the key file cannot be read or holds no key, or the key is empty.
+    """
+    if args.api_key_file is not None:
+        path = Path(args.api_key_file).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"--api-key-file {path}: {exc.strerror or exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"--api-key-file {path}: not UTF-8 text") from exc
+        key = (text.splitlines() or [""])[0].strip()
+        if not key:
+            raise ConfigError(f"--api-key-file {path}: the file holds no key")
+        return key
+    given: str | None = args.api_key
+    if given is not None:
+        print(
+            "smnb serve: warning: --api-key is visible to every user of this machine (ps); "
+            f"use {API_KEY_ENV} or --api-key-file",
+            file=sys.stderr,
+            flush=True,
+        )
+        if not given.strip():
+            raise ConfigError("--api-key is empty")
+        return given.strip()
+    value = environ.get(API_KEY_ENV)
+    if value is None:
+        return None
+    if not value.strip():
+        raise ConfigError(f"{API_KEY_ENV} is set but empty")
+    return value.strip()
 
 
 def _seconds(text: str) -> float:
@@ -155,7 +213,7 @@ def _count(text: str) -> int:
     return value
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, key: str | None) -> None:
     from smnb.server.app import run as run_server
     from smnb.server.engine.pool import EnginePool
 
@@ -193,7 +251,7 @@ async def _serve(args: argparse.Namespace) -> None:
         await run_server(
             args.host,
             args.port,
-            api_key=args.api_key,
+            api_key=key,
             max_sessions=args.max_sessions,
             allow_remote=args.allow_remote,
             ready=ready,

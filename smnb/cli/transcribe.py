@@ -26,6 +26,7 @@ from smnb.exceptions import AudioError, ConfigError, SessionCancelled, SmnbError
 from smnb.protocol.config import DIARIZATION_MODES, MAX_DELAY_MODES, MODELS
 from smnb.protocol.text import announced_delimiter, join, tokens_of
 from smnb.recorder import RECEIVED, Record
+from smnb.recorder.sanitize import one_line
 
 
 def register(subparsers: Any) -> None:
@@ -178,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
             print(text, flush=True)
     if result is not None:
         for problem in result.problems:  # survived: reported, never the outcome
-            print(f"smnb transcribe: warning: {problem['message']}", file=sys.stderr)
+            print(f"smnb transcribe: warning: {one_line(problem['message'])}", file=sys.stderr)
     if args.out and code != EXIT_OK:
         print(f"smnb transcribe: what was received is in {args.out}", file=sys.stderr)
     return code
@@ -235,7 +236,8 @@ def _config_file(path: str) -> dict[str, Any]:
 
 
 def _fail(error: BaseException | str, code: int) -> int:
-    message = "interrupted" if isinstance(error, SessionCancelled) else str(error)
+    # One line whatever the error holds (server text, a log read back from disk).
+    message = "interrupted" if isinstance(error, SessionCancelled) else one_line(error, limit=1000)
     print(f"smnb transcribe: {message}", file=sys.stderr, flush=True)
     return code
 

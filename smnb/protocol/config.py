@@ -27,6 +27,15 @@ MODELS = ("standard", "enhanced", "melia-1")
 SAMPLE_RATE = 16_000
 """The one sample rate smnb works at: the client decodes raw audio to it, the local engine
 runs at it (its server resamples everything else). The protocol itself allows any rate."""
+SAMPLE_RATES = (8_000, 192_000)
+"""Input sample rates accepted for audio files (the client's decoder, the local server), in
+Hz. The service documents no range: its recognition models are telephony (8 kHz) and
+broadcast (12 kHz and up, spec ``recognition_quality``), and it is "optimised for sample
+rates of 8kHz and 16kHz" (Speechmatics FAQ). 8 kHz is so the floor (below it there is no
+speech band left to recognise, and a low declared rate makes a few bytes upsample into
+gigabytes); 192 kHz, the highest studio rate, the ceiling."""
+MAX_FILE_CHANNELS = 64
+"""Channels an audio file's header may declare (client decoder and local server)."""
 RAW_ENCODINGS = {"pcm_s16le": 2, "pcm_f32le": 4, "mulaw": 1}
 """Raw encodings and their bytes per sample."""
 

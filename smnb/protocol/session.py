@@ -19,6 +19,7 @@ from smnb.exceptions import ConnectionLost, ProtocolError, ServerError, SessionE
 from smnb.protocol import messages as m
 from smnb.protocol.codec import decode_server
 from smnb.protocol.messages import Message, ServerMessage
+from smnb.recorder.sanitize import one_line
 
 
 class SessionState(Enum):
@@ -117,10 +118,11 @@ class ClientSession:
             self.session_id = msg.get("id")
             self.language_pack_info = dict(msg.get("language_pack_info") or {})
         elif kind == ServerMessage.ERROR:
+            # Server text: it may echo the key, hold newlines or terminal escapes.
             self._fail(
                 ServerError(
-                    str(msg.get("type", "unknown_error")),
-                    str(msg.get("reason", "")),
+                    one_line(msg.get("type", "unknown_error")),
+                    one_line(msg.get("reason", "")),
                     code=msg.get("code"),  # an int or None (codec)
                 )
             )
@@ -138,6 +140,7 @@ class ClientSession:
             SessionState.STREAMING: "while streaming audio",
             SessionState.ENDING: "before EndOfTranscript",
         }[self.state]
+        reason = one_line(reason)  # the server's close reason is its free text too
         detail = f" (code {code}{': ' + reason if reason else ''})" if code is not None else ""
         self._fail(ConnectionLost(f"connection closed {where}{detail}", code=code, reason=reason))
 

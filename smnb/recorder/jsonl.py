@@ -15,7 +15,6 @@ Stdlib only.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import json
 import logging
 import os
@@ -28,17 +27,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from smnb.exceptions import LogError, LogNotFound
-from smnb.recorder.records import RECEIVED, Record, Recorder
-from smnb.recorder.sanitize import sanitize
+from smnb.recorder.records import Record, Recorder, scrubbed
 
 logger = logging.getLogger(__name__)
 
 LOG_NAME = "messages.jsonl"
 """The file name of a session's log inside its directory."""
-
-_BULK_SERVER_MESSAGES = frozenset(
-    {"AudioAdded", "ChannelAudioAdded", "AddPartialTranscript", "AddTranscript"}
-)
 
 __all__ = [
     "LOG_NAME",
@@ -92,16 +86,6 @@ def from_line(line: str) -> Record:
         scheduled_t=obj.get("scheduled_t"),
         channel=obj.get("channel"),
     )
-
-
-def scrubbed(record: Record) -> Record:
-    """``record`` as it may be written: credentials removed where they could appear."""
-    if record.payload is None or (
-        record.direction == RECEIVED and record.type in _BULK_SERVER_MESSAGES
-    ):
-        return record
-    clean = sanitize(record.payload)
-    return record if clean == record.payload else dataclasses.replace(record, payload=clean)
 
 
 def to_text(records: Iterable[Record]) -> str:

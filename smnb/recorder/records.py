@@ -10,11 +10,16 @@ allowed to break the session.
 The JSONL form (one record per line, :mod:`smnb.recorder.jsonl`) is the
 durable artefact: every table can be rebuilt from it alone.
 
+A record is scrubbed as it is stored (:func:`scrubbed`): the server's free text
+(an ``Error`` reason echoing the key, a bad frame) never reaches a table, a
+notebook display or an export, whichever way the records are shown.
+
 Stdlib only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 
 from smnb.clock import Clock, monotonic
 from smnb.protocol.messages import Message
+from smnb.recorder.sanitize import sanitize
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +73,22 @@ class Record:
 
 
 Subscriber = Callable[[Record], None]
+
+BULK_SERVER_MESSAGES = frozenset(
+    {"AudioAdded", "ChannelAudioAdded", "AddPartialTranscript", "AddTranscript"}
+)
+"""Acknowledgements and transcripts: most of a log, and unable to echo our credentials,
+so kept as received (scrubbing them would also blank words such as "basic" or "token")."""
+
+
+def scrubbed(record: Record) -> Record:
+    """``record`` as it may be stored or written: credentials removed where they could be."""
+    if record.payload is None or (
+        record.direction == RECEIVED and record.type in BULK_SERVER_MESSAGES
+    ):
+        return record
+    clean = sanitize(record.payload)
+    return record if clean == record.payload else dataclasses.replace(record, payload=clean)
 
 
 class Recorder:
@@ -144,6 +166,7 @@ class Recorder:
         return self._append(Record(0, self.now() if t is None else t, META, kind, payload))
 
     def _append(self, record: Record) -> Record:
+        record = scrubbed(record)
         with self._lock:
             record.i = len(self.records)
             self.records.append(record)
@@ -188,5 +211,5 @@ class Recorder:
     def from_records(cls, records: Iterable[Record]) -> Recorder:
         """A recorder holding already-recorded records (a log read back from disk)."""
         rec = cls(clock=lambda: 0.0)
-        rec.records = list(records)
+        rec.records = [scrubbed(r) for r in records]  # an old log, a SaaS recording
         return rec

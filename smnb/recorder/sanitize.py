@@ -15,6 +15,8 @@ session, so everything shown or written passes through here:
 - ``Bearer …`` values and whole ``Authorization:``/``Cookie:`` header lines are
   blanked; any mapping key that names a credential (``Authorization``, ``api_key``,
   ``token`` …) has its value replaced (flags such as ``authenticated: true`` stay);
+- server free text bound for an exception or a printed line is made one safe line
+  (:func:`one_line`: no control characters or terminal escapes, bounded);
 - error bodies of the temporary-key service are reduced to one scrubbed, bounded
   line (:func:`service_error_detail`).
 
@@ -44,6 +46,7 @@ __all__ = [
     "REDACTED",
     "RedactingFilter",
     "RedactingFormatter",
+    "one_line",
     "redact_url",
     "register_secret",
     "register_url_secrets",
@@ -156,6 +159,26 @@ def scrub_text(text: str) -> str:
     return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
 
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_]?)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+ONE_LINE_CHARS = 300
+"""The longest :func:`one_line` result (an ``Error`` reason is a sentence, not a page)."""
+
+
+def one_line(text: object, *, limit: int = ONE_LINE_CHARS) -> str:
+    """Untrusted text (a server ``reason``, a bad frame) as one line safe to show.
+
+    Credentials are removed (:func:`scrub_text`), terminal escape sequences and other
+    control characters dropped, all whitespace runs (newlines too) collapsed to one
+    space, and the result cut to ``limit`` characters, after scrubbing, so a cut
+    never exposes a key's prefix.
+    """
+    clean = _CONTROL.sub(" ", _ESCAPE.sub("", scrub_text(str(text))))
+    line = scrub_text(" ".join(clean.split()))  # again: an escape may have split a key
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def _header_line(match: re.Match[str]) -> str:
     scheme = f"{match.group(2)} " if match.group(2) else ""
     return f"{match.group(1)}{scheme}{REDACTED}"
@@ -191,9 +214,7 @@ def service_error_detail(body: bytes | str | None, *, limit: int = 200) -> str:
         text = next((str(v) for v in fields if v), "")
     elif payload is not None:
         text = str(payload)
-    text = _JWT_SHAPE.sub(REDACTED, scrub_text(text))
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return one_line(_JWT_SHAPE.sub(REDACTED, scrub_text(text)), limit=limit)
 
 
 # --- logs ------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from smnb.exceptions import (
 )
 from smnb.protocol.messages import Message
 from smnb.recorder import META, OUTCOME, PROBLEM, RECEIVED, RECONNECT, SENT, Record
-from smnb.recorder.sanitize import scrub_text
+from smnb.recorder.sanitize import one_line
 
 _CLIENT_ERRORS: dict[str, type[SmnbError]] = {
     cls.__name__: cls
@@ -109,20 +109,20 @@ def error_from(facts: SessionFacts, *, result: Any = None) -> SmnbError | None:
         outcome.get("error") == "ServerError" and facts.server_error is not None
     ):
         name = str(outcome.get("error", "SessionError"))
-        message = scrub_text(str(outcome.get("message", "")))
+        message = one_line(outcome.get("message", ""), limit=1000)
         cls = _CLIENT_ERRORS.get(name)
         exc = cls(message) if cls is not None else SessionError(f"{name}: {message}")
     elif facts.server_error is not None:
         err = facts.server_error
         code = err.get("code")
         exc = ServerError(
-            str(err.get("type", "unknown_error")),
-            str(err.get("reason", "")),
+            one_line(err.get("type", "unknown_error")),
+            one_line(err.get("reason", "")),
             code=code if isinstance(code, int) else None,
         )
     elif facts.closed is not None and not facts.completed:
         code = facts.closed.get("code")
-        reason = str(facts.closed.get("reason") or "")
+        reason = one_line(facts.closed.get("reason") or "")
         detail = f" (code {code}{': ' + reason if reason else ''})" if code is not None else ""
         exc = ConnectionLost(
             f"connection closed before EndOfTranscript{detail}",

@@ -26,7 +26,7 @@ from smnb.exceptions import (
     SessionTimeout,
     SmnbError,
 )
-from smnb.recorder.sanitize import redact_url, scrub_text
+from smnb.recorder.sanitize import one_line, redact_url
 
 __all__ = ["handshake_error", "is_transient", "with_hint"]
 
@@ -53,7 +53,7 @@ def handshake_error(exc: BaseException, url: str, *, timeout: float | None) -> S
     if isinstance(exc, InvalidStatus):
         return _status_error(exc.response.status_code, shown)
     if isinstance(exc, InvalidURI):
-        why = scrub_text(str(getattr(exc, "msg", "") or "not a valid URI"))
+        why = one_line(getattr(exc, "msg", "") or "not a valid URI")
         return ConfigError(
             f"not a WebSocket URL: {shown} ({why}; percent-encode '#', '@', '/' or '?' "
             "in a user name or password)"
@@ -65,7 +65,7 @@ def handshake_error(exc: BaseException, url: str, *, timeout: float | None) -> S
             "check the URL and the network, or allow longer (timeout=, --timeout)"
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = scrub_text(exc.verify_message or exc.reason or str(exc))
+        reason = one_line(exc.verify_message or exc.reason or str(exc))
         return ConnectionLost(
             f"cannot connect to {shown}: its TLS certificate was not accepted ({reason}); "
             "check the host name, or the system's certificate store"
@@ -158,7 +158,7 @@ def _reset_or_eof(exc: BaseException) -> bool:
 
 def _reason(exc: BaseException) -> str:
     text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return scrub_text(" ".join(text.split()))
+    return one_line(text)
 
 
 def _swap_scheme(shown: str) -> str:

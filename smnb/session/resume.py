@@ -41,7 +41,7 @@ from smnb.audio.sources import AudioSource, Chunk
 from smnb.exceptions import AudioError, ConnectionLost, SmnbError
 from smnb.protocol.messages import Message
 from smnb.protocol.session import ClientSession, SessionState
-from smnb.recorder.sanitize import redact_url, scrub_text
+from smnb.recorder.sanitize import one_line, redact_url
 from smnb.session.connect import open_connection
 from smnb.session.failures import is_transient
 from smnb.session.options import ReconnectPolicy
@@ -245,7 +245,7 @@ class Gap:
     def after(cls, session: ClientSession, t: float) -> Gap:
         error = session.error
         code = int(error.code) if isinstance(error, ConnectionLost) and error.code else None
-        return cls(t, scrub_text(str(error)), code, session.session_id)
+        return cls(t, one_line(error, limit=1000), code, session.session_id)
 
     def note(self, session_id: str | None, offset: float, resent: int, t: float) -> Message:
         """The ``Reconnect`` note: the gap, both session ids, the audio offset."""

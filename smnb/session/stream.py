@@ -33,7 +33,7 @@ from smnb.protocol import messages as m
 from smnb.protocol.messages import Message, ServerMessage
 from smnb.protocol.session import SessionState
 from smnb.recorder.records import PROBLEM
-from smnb.recorder.sanitize import scrub_text
+from smnb.recorder.sanitize import one_line
 from smnb.session.resume import final_end
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class Connection:
                 text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
                 recorder.record_meta(
                     PROBLEM,
-                    {"error": "ProtocolError", "message": scrub_text(str(exc)), "frame": text},
+                    {"error": "ProtocolError", "message": one_line(exc), "frame": text},
                     t=t,
                 )
                 continue
@@ -114,9 +114,13 @@ class Connection:
                 runner.resumed(t)
                 self.started.set()
             elif kind == _WARNING:
-                logger.warning("server warning %s: %s", msg.get("type"), msg.get("reason"))
+                logger.warning(
+                    "server warning %s: %s", one_line(msg.get("type")), one_line(msg.get("reason"))
+                )
             elif kind == _INFO:
-                logger.info("server info %s: %s", msg.get("type"), msg.get("reason"))
+                logger.info(
+                    "server info %s: %s", one_line(msg.get("type")), one_line(msg.get("reason"))
+                )
             if session.finished:
                 return
 

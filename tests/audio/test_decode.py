@@ -151,3 +151,75 @@ def test_array_problems() -> None:
         array_to_pcm(np.array([0.0, np.nan]), 16_000)
     with pytest.raises(AudioError, match=r"\(frames,\)"):
         array_to_pcm(np.zeros((2, 2, 2)), 16_000)
+
+
+def _wav_header(rate: int, channels: int, data_bytes: int) -> bytes:
+    # A canonical 44-byte PCM_16 header, as a hostile file would forge it.
+    block = 2 * channels
+    return (
+        b"RIFF"
+        + (36 + data_bytes).to_bytes(4, "little")
+        + b"WAVEfmt "
+        + (16).to_bytes(4, "little")
+        + (1).to_bytes(2, "little")
+        + channels.to_bytes(2, "little")
+        + rate.to_bytes(4, "little")
+        + (rate * block).to_bytes(4, "little")
+        + block.to_bytes(2, "little")
+        + (16).to_bytes(2, "little")
+        + b"data"
+        + data_bytes.to_bytes(4, "little")
+    )
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "named"),
+    [(1, 1, "1 Hz"), (7_999, 1, "7999 Hz"), (384_000, 1, "384000 Hz"), (8_000, 200, "200 ch")],
+)
+def test_hostile_header_is_refused_before_resampling(
+    tmp_path: Path, rate: int, channels: int, named: str
+) -> None:
+    # 1 Hz over 1 MB would resample into ~16 GB (a segfault); refused, naming the value.
+    data = os.urandom(1 << 20)
+    data = data[: len(data) - len(data) % (2 * channels)]
+    path = tmp_path / "hostile.wav"
+    path.write_bytes(_wav_header(rate, channels, len(data)) + data)
+    value = named.split()[0]
+    with pytest.raises(
+        AudioError,
+        match=rf"hostile\.wav: the header declares (a sample rate of )?"
+        rf"{value} (Hz|channels)",
+    ) as err:
+        decode_file(path)
+    assert "\n" not in str(err.value)
+    with pytest.raises(AudioError, match=value):
+        probe_duration(path)
+
+
+def test_the_range_edges_decode(tmp_path: Path) -> None:
+    for rate in (8_000, 192_000):
+        path = tmp_path / f"edge{rate}.wav"
+        sf.write(path, sine(440.0, 0.2, rate), rate, subtype="PCM_16")
+        assert decode_file(path).duration == pytest.approx(0.2, abs=0.01)
+
+
+def test_decoded_length_is_capped_by_the_file_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A header (or codec) claiming far more audio than the bytes hold is refused before
+    # anything is resampled; the cap is lowered so a small real file shows it.
+    path = tmp_path / "tone.m4a"
+    write_m4a(path, sine(440.0, 1.0, 44_100), 44_100)
+    monkeypatch.setattr("smnb.audio.decode.MAX_EXPANSION", 1)
+    with pytest.raises(AudioError, match=r"tone\.m4a: the file claims \d+ s of audio, more than"):
+        decode_file(path)
+    wav = tmp_path / "tone.wav"
+    sf.write(wav, sine(440.0, 1.0, 16_000), 16_000, subtype="PCM_16")
+    monkeypatch.setattr("smnb.audio.decode.MAX_EXPANSION", 0)
+    with pytest.raises(AudioError, match=r"tone\.wav: the file claims 1 s of audio"):
+        decode_file(wav)
+
+
+def test_array_rate_outside_the_range_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="sample_rate must be 8000–192000 Hz, not 1"):
+        array_to_pcm(np.zeros(1000, dtype=np.int16), 1)

@@ -7,6 +7,7 @@ message naming the problem.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
@@ -25,6 +26,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from smnb.cli.main import EXIT_BAD_INPUT, main
+from smnb.cli.serve import API_KEY_ENV, api_key, register
+from smnb.exceptions import ConfigError
 from tests.support.engine_audio import SAMPLES, duration, reference
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,8 +55,8 @@ async def until(ws: ClientConnection, kind: str) -> list[dict[str, Any]]:
             return out
 
 
-def start_cli(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.Popen(
         # One spare recognizer: these servers see one session at a time, not bursts.
         [sys.executable, "-m", "smnb", "serve", "--port", "0", "--spare-workers", "1", *args],
@@ -88,7 +91,7 @@ def processes() -> Iterator[dict[str, subprocess.Popen[str]]]:
     procs = {
         "SIGTERM": start_cli("--max-sessions", "2"),
         "SIGINT": start_cli("--max-sessions", "2"),
-        "key": start_cli("--api-key", KEY),
+        "key": start_cli(env={"SMNB_SERVE_API_KEY": KEY}),  # kept out of ps
         "help": start_run("--help"),
         "bad": start_run("--max-sessions", "0"),
         "busy": start_run("--port", str(BUSY.getsockname()[1]), "-vv"),
@@ -259,3 +262,52 @@ def test_a_busy_port_is_one_line_with_what_to_do(
     assert err.splitlines()[-1] == line, err
     assert "Traceback" not in err
     assert "DEBUG asyncio: Using selector" in err  # -vv after the subcommand: debug logs
+
+
+# --- where the key comes from ---------------------------------------------------------
+
+
+def _key_args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    return parser.parse_args(["serve", *argv])
+
+
+def test_the_key_comes_from_the_environment_or_a_file_and_the_flag_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "sk!odd$chars%20:&x=0123#TAIL"
+    env = {API_KEY_ENV: f" {key}\n"}
+    assert api_key(_key_args(), env) == key
+    assert api_key(_key_args(), {}) is None
+    path = tmp_path / "key.txt"
+    path.write_text(f"{key}\nignored second line\n", encoding="utf-8")
+    assert api_key(_key_args("--api-key-file", str(path)), env) == key
+    assert capsys.readouterr().err == ""  # neither way warns
+    assert api_key(_key_args("--api-key", "sk-flag-123456"), env) == "sk-flag-123456"
+    warning = capsys.readouterr().err
+    assert warning.count("\n") == 1 and "--api-key is visible to every user" in warning
+    assert API_KEY_ENV in warning and "sk-flag" not in warning
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "problem"),
+    [
+        (["--api-key-file", "{tmp}/missing"], {}, "missing: No such file or directory"),
+        (["--api-key-file", "{tmp}/empty"], {}, "empty: the file holds no key"),
+        ([], {API_KEY_ENV: "  "}, "SMNB_SERVE_API_KEY is set but empty"),
+    ],
+)
+def test_a_bad_key_source_is_one_clear_line(
+    tmp_path: Path, argv: list[str], env: dict[str, str], problem: str
+) -> None:
+    (tmp_path / "empty").write_text("\n\n", encoding="utf-8")
+    args = _key_args(*(a.format(tmp=tmp_path) for a in argv))
+    with pytest.raises(ConfigError, match=problem):
+        api_key(args, env)
+
+
+def test_the_flag_and_the_file_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _key_args("--api-key", "a-key-123", "--api-key-file", "/k")
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -260,6 +260,28 @@ async def test_a_survived_problem_is_a_warning_and_the_run_succeeds(tones: Path)
     assert "warning: ChannelAudioAdded.channel must be a string, not 7" in run.stderr
 
 
+async def test_server_text_cannot_forge_lines_escapes_or_show_the_key(tones: Path) -> None:
+    key = "sk-cli-ECHO-ü-0123456789"
+    error = json.dumps(
+        {"message": "Error", "type": "job_error", "reason": f"boom {key}\nsecond line\r\nthird"}
+    )
+    async with tone_server() as upstream, injecting_proxy(upstream, "AudioAdded", error) as url:
+        failed = await smnb_transcribe(
+            tones, "--url", url, "--pace", "fast", env={"SPEECHMATICS_API_KEY": key}
+        )
+    assert failed.code == 1
+    assert failed.stderr == (
+        "smnb transcribe: server error job_error: boom <redacted> second line third\n"
+    )
+    garbage = "not json\nsmnb transcribe: forged line \x1b[31mred\x1b[0m"
+    async with tone_server() as upstream, injecting_proxy(upstream, "AudioAdded", garbage) as url:
+        survived = await smnb_transcribe(tones, "--url", url, "--pace", "fast")
+    assert survived.code == 0, survived.stderr
+    (warning,) = survived.stderr.splitlines()
+    assert warning.startswith("smnb transcribe: warning: frame is not JSON: not json")
+    assert "\x1b" not in survived.stderr and "forged line red" in warning
+
+
 # --- reconnecting ---------------------------------------------------------------------
 
 SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"

@@ -122,3 +122,25 @@ def test_multichannel_counts_per_channel_and_ends_when_all_closed() -> None:
         session.channel_audio("left", "AAAA")
     session.end_channel("right")
     assert session.state is SessionState.ENDING
+
+
+def test_server_text_in_an_error_is_scrubbed_and_one_line() -> None:
+    from smnb.recorder.sanitize import register_secret
+
+    key = "sk-proto-ECHO-0123456789"
+    register_secret(key)
+    session = started()
+    reason = f"key {key} is invalid\nsecond line\r\n\x1b[31mthird"
+    session.receive_text(
+        json.dumps({"message": "Error", "type": "not\nauthorised", "reason": reason})
+    )
+    error = session.error
+    assert isinstance(error, ServerError)
+    assert error.reason == "key <redacted> is invalid second line third"
+    assert error.type == "not authorised"
+    assert str(error) == "server error not authorised: key <redacted> is invalid second line third"
+    closing = started()
+    closing.receive_closed(1011, f"bye {key}\n\x1b[2Jforged line")
+    assert isinstance(closing.error, ConnectionLost)
+    assert str(closing.error).endswith("(code 1011: bye <redacted> forged line)")
+    assert closing.error.reason == "bye <redacted> forged line"

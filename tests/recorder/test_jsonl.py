@@ -87,13 +87,32 @@ def leaky_recorder() -> Recorder:
 
 
 def test_every_writer_scrubs_the_same_way(tmp_path: Path) -> None:
+    # Raw records (the recorder scrubs as it stores; a writer must not rely on it: a key
+    # registered after a record was stored is still caught on the way out).
     rec = leaky_recorder()
+    raw = [
+        Record(
+            0, 0.0, "meta", "Session", {"url": f"wss://h/v2?jwt={SECRET}", "authenticated": True}
+        ),
+        Record(
+            1, 0.0, "sent", "StartRecognition", {"message": "StartRecognition", "api_key": SECRET}
+        ),
+        Record(2, 0.1, "recv", "Info", {"message": "Info", "reason": f"echo Bearer {SECRET}"}),
+        Record(
+            3,
+            0.2,
+            "recv",
+            "AddTranscript",
+            {"message": "AddTranscript", "results": [], "metadata": {}},
+        ),
+    ]
     live = JsonlWriter(tmp_path / "live.jsonl")
-    live.write_all(rec.records)
+    live.write_all(raw)
     live.close()
     written = [
         (tmp_path / "live.jsonl").read_text(encoding="utf-8"),
-        write_jsonl(rec.records, tmp_path / "all" / "messages.jsonl").read_text(encoding="utf-8"),
+        write_jsonl(raw, tmp_path / "all" / "messages.jsonl").read_text(encoding="utf-8"),
+        to_text(raw),
         to_text(rec.records),
     ]
     assert len(set(written)) == 1  # one format, one policy: byte for byte the same
@@ -102,7 +121,9 @@ def test_every_writer_scrubs_the_same_way(tmp_path: Path) -> None:
     session = json.loads(text.splitlines()[0])["payload"]
     assert session == {"url": "wss://h/v2", "authenticated": True}  # flags stay readable
     assert not list(tmp_path.glob("all/*.tmp"))  # the atomic write left no temp file
-    assert rec.records[1].payload is not None and rec.records[1].payload["api_key"] == SECRET
+    # Stored scrubbed too: tables and notebook displays built from records are clean.
+    assert rec.records[1].payload is not None and rec.records[1].payload["api_key"] == "<redacted>"
+    assert SECRET not in repr(rec.records)
 
 
 def test_text_round_trip_skips_blank_and_broken_lines() -> None:

@@ -12,6 +12,7 @@ from smnb.recorder.sanitize import (
     REDACTED,
     RedactingFilter,
     RedactingFormatter,
+    one_line,
     redact_url,
     register_secret,
     register_url_secrets,
@@ -161,3 +162,23 @@ def test_a_key_service_error_body_is_one_scrubbed_bounded_line() -> None:
     assert service_error_detail(b"<html>" + b"x" * 500).endswith("…")
     assert len(service_error_detail(b"y" * 1000)) == 200
     assert service_error_detail(b"") == "" and service_error_detail(None) == ""
+
+
+def test_one_line_makes_server_text_safe_to_show() -> None:
+    key = "sk!odd$chars%20:&x=0123#TAIL"
+    register_secret(key)
+    text = f"boom\nsecond line\r\nthird \x1b[31mred\x1b[0m \x1b]0;title\x07x\x00y\u2028z {key}"
+    assert one_line(text) == "boom second line third red x y z <redacted>"
+    # An escape sequence splitting the key does not smuggle it past the scrubber.
+    assert one_line(f"{key[:5]}\x1b[0m{key[5:]}") == REDACTED
+    assert one_line("\x9b31m C1 \x7f del") == "31m C1 del"
+    assert one_line(42) == "42"
+
+
+def test_one_line_cuts_after_scrubbing() -> None:
+    key = "sk-CUT-" + "x" * 40
+    register_secret(key)
+    line = one_line("y" * 295 + key, limit=300)
+    assert len(line) <= 300 and line.endswith("…")
+    assert "sk-CUT" not in line  # the key went before the cut: no prefix of it is left
+    assert one_line("a " * 10, limit=5) == "a a …"

@@ -67,3 +67,58 @@ def test_to_parquet_without_pyarrow_names_the_extra(
     with pytest.raises(ImportError, match=r"smnb\[parquet\]"):
         loaded("simple").to_parquet(tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+# --- a server echoing the key -----------------------------------------------------------
+
+KEYS = [
+    "sk!odd$chars%20:&x=0123#TAIL",
+    "clé-ñ-ü-ß-µ-0123456789",  # latin-1: what an HTTP header carries
+    "q'uo\"te\\back`slash-0123",
+]
+
+
+@pytest.mark.parametrize("key", KEYS, ids=["punctuation", "unicode", "quotes"])
+async def test_a_key_echoed_by_the_server_reaches_no_table_export_or_error(
+    tmp_path: Path, key: str
+) -> None:
+    import smnb
+    from smnb.exceptions import ServerError
+    from tests.support.client import injecting_proxy, tone_server, tone_wav
+
+    wav = tone_wav(tmp_path / "tones.wav")
+    echo = json.dumps(
+        {"message": "Error", "type": "not_authorised", "reason": f"key {key} is\ninvalid"}
+    )
+    async with (
+        tone_server() as upstream,
+        injecting_proxy(upstream, "RecognitionStarted", echo) as url,
+    ):
+        with pytest.raises(ServerError) as caught:
+            await smnb.atranscribe(wav, url=url, api_key=key, pace="fast")
+    error, r = caught.value, caught.value.result
+    assert error.reason == "key <redacted> is invalid"  # scrubbed, one line
+    assert str(error).startswith("server error not_authorised: key <redacted> is invalid")
+    assert isinstance(r, Result)
+    assert r.events["reason"].iloc[-1] == "key <redacted> is\ninvalid"  # tables keep it whole
+    for name in ("events", "messages", "connections"):
+        assert key not in getattr(r, name).to_string()
+    assert key not in repr(r.problems) and key not in repr(r.summary())
+    written = [r.to_csv(tmp_path / "csv")]
+    if "pyarrow" in sys.modules or _has_pyarrow():
+        written.append(r.to_parquet(tmp_path / "pq"))
+    for out in written:
+        for path in out.iterdir():
+            data = path.read_bytes()
+            for form in (key, json.dumps(key)[1:-1], key.encode().decode("latin-1")):
+                assert form.encode() not in data, path.name
+    events = pd.read_csv(tmp_path / "csv" / "events.csv")
+    assert events["reason"].iloc[-1] == "key <redacted> is\ninvalid"
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True

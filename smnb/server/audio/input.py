@@ -1,7 +1,7 @@
 """Audio as the client sends it → 16 kHz mono int16, incrementally.
 
 ``StartRecognition.audio_format`` is either ``raw`` (headerless ``pcm_s16le``,
-``pcm_f32le`` or ``mulaw`` at a rate in :data:`~smnb.server.audio.pcm.SAMPLE_RATES`)
+``pcm_f32le`` or ``mulaw`` at a rate in :data:`~smnb.protocol.config.SAMPLE_RATES`)
 or ``file`` (a container such as WAV, FLAC, OGG, MP3 or M4A, split across
 ``AddAudio`` frames at arbitrary byte boundaries). :func:`decoder_for` returns an
 :class:`AudioDecoder`: ``push`` each frame's bytes and get back whatever samples are

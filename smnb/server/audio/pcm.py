@@ -4,8 +4,9 @@
 channel count, arriving in byte pieces of any size, into 16 kHz mono int16 with
 a streaming soxr resampler (16 kHz mono s16 passes through untouched), a slice at a
 time. :func:`check_format` holds every declared rate and channel count to
-:data:`SAMPLE_RATES` and :data:`MAX_CHANNELS` before anything is decoded: audio is
-bounded by what it really holds, never by what a header claims.
+:data:`~smnb.protocol.config.SAMPLE_RATES` and ``MAX_FILE_CHANNELS`` (defined once there,
+for the client's decoder too) before anything is decoded: audio is bounded by what it
+really holds, never by what a header claims.
 
 Pure computation: no I/O, no asyncio, no websockets, nothing from ``smnb.session``.
 """
@@ -19,22 +20,15 @@ import numpy.typing as npt
 import soxr
 
 from smnb.exceptions import UndecodableAudio, UnsupportedAudio
+
+# One range for the client decoder and this server.
+from smnb.protocol.config import MAX_FILE_CHANNELS as MAX_CHANNELS
+from smnb.protocol.config import SAMPLE_RATES
 from smnb.server.recognizer import SAMPLE_RATE, Samples
 
 Floats = npt.NDArray[np.float32]
 
 EMPTY: Samples = np.zeros(0, dtype=np.int16)
-
-SAMPLE_RATES = (8_000, 192_000)
-"""Input sample rates accepted, in Hz. The service documents no range: its recognition
-models are telephony (8 kHz) and broadcast (12 kHz and up, spec ``recognition_quality``),
-and it is "optimised for sample rates of 8kHz and 16kHz" (Speechmatics FAQ). 8 kHz is
-so the floor (below it there is no speech band left to recognise, and a low declared
-rate makes a few bytes upsample into gigabytes); 192 kHz, the highest studio rate,
-the ceiling."""
-
-MAX_CHANNELS = 64
-"""Interleaved channels a header may declare (all are mixed to mono)."""
 
 SLICE_BYTES = 1 << 20
 """Input converted per step, so temporaries stay small whatever the frame size: decoded
