@@ -21,6 +21,16 @@ def clips(tmp_path: Path) -> list[Path]:
     return copy_clips(tmp_path)
 
 
+@pytest.fixture
+def cli_on_fake_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's sweeps run their sessions with ``fake_session``: these tests are about flags."""
+
+    def fake_sweep(sources: Any, **kwargs: Any) -> SweepResult:
+        return sweep(sources, run_session=fake_session, **kwargs)
+
+    monkeypatch.setattr(smnb.experiment.runner, "sweep", fake_sweep)
+
+
 def test_cli_turns_flags_into_a_sweep(
     clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
@@ -84,15 +94,12 @@ def test_cli_a_field_from_two_flags_exits_2_and_says_which(
     assert not out.exists()  # refused before anything ran
 
 
+@pytest.mark.usefixtures("cli_on_fake_sessions")
 def test_at_fast_pace_the_cli_prints_no_latency_and_says_why(
-    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    clips: list[Path], tmp_path: Path, capsys: Any
 ) -> None:
     from smnb.cli import main
 
-    def fake_sweep(sources: Any, **kwargs: Any) -> SweepResult:
-        return sweep(sources, run_session=fake_session, **kwargs)
-
-    monkeypatch.setattr(smnb.experiment.runner, "sweep", fake_sweep)
     code = main(["sweep", *map(str, clips), "--max-delay", "1", "--pace", "fast",
                  "--no-progress", "--no-warmup", "--out", str(tmp_path / "fast")])  # fmt: skip
     assert code == 0
@@ -102,15 +109,12 @@ def test_at_fast_pace_the_cli_prints_no_latency_and_says_why(
     assert "latency is not meaningful at --pace fast" in captured.err
 
 
+@pytest.mark.usefixtures("cli_on_fake_sessions")
 def test_cli_refuses_an_earlier_sweeps_out_unless_reuse(
-    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    clips: list[Path], tmp_path: Path, capsys: Any
 ) -> None:
     from smnb.cli import main
 
-    def fake_sweep(sources: Any, **kwargs: Any) -> SweepResult:
-        return sweep(sources, run_session=fake_session, **kwargs)
-
-    monkeypatch.setattr(smnb.experiment.runner, "sweep", fake_sweep)
     args = [*map(str, clips), "--no-progress", "--no-warmup", "--out", str(tmp_path / "o")]
     assert main(["sweep", *args, "--max-delay", "1", "2"]) == 0
     capsys.readouterr()
