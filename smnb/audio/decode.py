@@ -83,7 +83,6 @@ def decode_file(
         samples, rate = _read_pyav(file, limit)
     if samples.shape[0] == 0:
         raise AudioError(f"{file}: the file holds no audio samples")
-    check_format(file, rate, samples.shape[1])
     if mono and samples.shape[1] > 1:
         samples = mix_down(samples)
     samples = resample(samples, rate, sample_rate)
@@ -252,6 +251,8 @@ def _read_pyav(file: Path, limit: int) -> tuple[Samples, int]:
                     for out in resampler.resample(frame):
                         rate = out.sample_rate
                         blocks.append(np.asarray(out.to_ndarray(), dtype=np.int16).T)
+                        if len(blocks) == 1:  # the first frame tells the rate and layout
+                            check_format(file, rate, blocks[0].shape[1])
                         size += blocks[-1].nbytes
                         if size > limit:  # stop before memory does
                             seconds = size / 2 / blocks[-1].shape[1] / max(rate, 1)
