@@ -93,6 +93,10 @@ client flooding 16 MiB frames is held back by TCP rather than by server memory."
 SHUTDOWN_GRACE = 5.0
 """Seconds sessions get to close when the server stops, before the engine stops."""
 
+DEPARTURE_WAIT = 3.0
+"""Seconds a new connection waits, at capacity, for sessions whose clients have just gone
+to give their recognizers back (a feed in flight finishes first), before it is refused."""
+
 _PATH = re.compile(r"^/v2(?:/(?P<lang>[A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)?)?/?$")
 
 EngineFactory = Callable[[], AbstractAsyncContextManager[Engine]]
@@ -288,9 +292,31 @@ class _Server:
             )
         return at_capacity(self.engine)
 
+    async def _admission(self) -> str | None:
+        """Why a new connection is refused (None if it is not).
+
+        At capacity, a session whose client has just dropped its socket still holds its
+        recognizers until the command in flight is done. A client that reconnects at once
+        (the usual answer to a dropped connection) waits for that, briefly, rather than be
+        refused for a session that no longer exists.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DEPARTURE_WAIT
+        while (refusal := self._refusal()) is not None and not self.closing:
+            departing = [c for c in self.connections if isinstance(c, Connection) and c.departing]
+            if not departing or loop.time() >= deadline:
+                break
+            waits = [asyncio.ensure_future(c.released.wait()) for c in departing]
+            await asyncio.wait(
+                waits, timeout=deadline - loop.time(), return_when=asyncio.FIRST_COMPLETED
+            )
+            for wait in waits:
+                wait.cancel()
+        return refusal
+
     async def handle(self, ws: ServerConnection) -> None:
         """One connection, from handshake to close."""
-        refusal = self._refusal()
+        refusal = await self._admission()
         if refusal is not None:
             log.info("refused a connection: %s", refusal)
             with suppress(ConnectionClosed, TimeoutError):

@@ -15,7 +15,10 @@ backpressure a client sending faster than real time meets. Around that loop:
 * **Capacity**: when the engine has no recognizer to give, the session gets
   ``Error quota_exceeded`` (close 4005) at once, with a reason that says so. A session's
   recognizers go back to the engine before its ``EndOfTranscript`` (or ``Error``) is sent,
-  so the client's next session finds them free.
+  so the client's next session finds them free. A client that drops its socket leaves
+  its connection :attr:`~Connection.departing` until the command in flight is done and
+  the recognizers are back (:attr:`~Connection.released`); the server's admission waits
+  for that rather than refuse a client that reconnects at once.
 * **Shutdown**: :meth:`Connection.shutdown` closes with 1001 and a reason saying the
   server is shutting down.
 
@@ -138,6 +141,13 @@ class Connection:
         self._now: Callable[[], float] = loop.time
         self.clock = LimitClock(limits, self._now())
         self._shutting_down = False
+        self.released = asyncio.Event()
+        """Set once this connection holds no recognizer any more (it never takes one again)."""
+
+    @property
+    def departing(self) -> bool:
+        """The client has gone, but a command in flight still holds its recognizers."""
+        return bool(self.handles) and self.ws.state is not State.OPEN
 
     async def run(self) -> None:
         keepalive = asyncio.create_task(self._keepalive())
@@ -308,3 +318,4 @@ class Connection:
         for handle in handles:
             with suppress(Exception):
                 await handle.close()
+        self.released.set()  # called when the session has ended or its client has gone

@@ -225,6 +225,29 @@ async def test_sequential_sessions_at_capacity_are_never_refused() -> None:
     assert outcomes == ["EndOfTranscript"] * 6
 
 
+async def test_a_client_reconnecting_after_dropping_its_socket_finds_its_room() -> None:
+    """At capacity, a client drops its socket while its feed is being decoded and
+    reconnects at once: the new session waits for the old one's recognizer instead of
+    being refused for a session that no longer exists."""
+    helpers = importlib.import_module("tests.support.engine_helpers")
+    pool = EnginePool(capacity=1, factory=helpers.pausing, prewarm=None, queue_timeout=0)
+    async with pool, serve(engine_factory=lambda: contextlib.nullcontext(pool)) as url:
+        gone = await connect(url)
+        await gone.send(json.dumps(START))
+        while (await recv_json(gone))["message"] != "RecognitionStarted":
+            pass
+        await gone.send(bytes(3200))
+        await asyncio.sleep(0.1)  # the feed is in the worker (0.5 s)
+        assert pool.in_use == 1
+        gone.transport.abort()  # no close frame: the socket just drops
+        async with connect(url) as again:
+            await again.send(json.dumps(START))
+            msgs = [await recv_json(again)]
+            while msgs[-1]["message"] not in ("RecognitionStarted", "Error"):
+                msgs.append(await recv_json(again))
+        assert msgs[-1]["message"] == "RecognitionStarted", msgs
+
+
 async def test_a_flooding_client_that_never_reads_harms_no_one() -> None:
     async with serve(engine_factory=inline_engine_factory()) as url:
         port = int(url.split(":")[2].split("/")[0])

@@ -66,6 +66,18 @@ def slow(settings: RecognizerSettings) -> CountingRecognizer:
     return SlowRecognizer(settings)
 
 
+class PausingRecognizer(CountingRecognizer):
+    """Takes half a second per feed: long enough for a client to leave mid-feed."""
+
+    def feed(self, samples: Samples) -> Update:
+        time.sleep(0.5)
+        return super().feed(samples)
+
+
+def pausing(settings: RecognizerSettings) -> CountingRecognizer:
+    return PausingRecognizer(settings)
+
+
 BURN_CPU_PER_AUDIO_SECOND = 0.1
 """What :class:`BurningRecognizer` costs: CPU seconds per second of audio it is fed."""
 
