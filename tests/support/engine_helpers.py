@@ -57,8 +57,10 @@ def failing(settings: RecognizerSettings) -> CountingRecognizer:
 class SlowRecognizer(CountingRecognizer):
     """Takes two seconds per feed, like a decoder stuck on a long utterance."""
 
+    seconds_per_feed = 2.0
+
     def feed(self, samples: Samples) -> Update:
-        time.sleep(2.0)
+        time.sleep(self.seconds_per_feed)
         return super().feed(samples)
 
 
@@ -66,12 +68,10 @@ def slow(settings: RecognizerSettings) -> CountingRecognizer:
     return SlowRecognizer(settings)
 
 
-class PausingRecognizer(CountingRecognizer):
+class PausingRecognizer(SlowRecognizer):
     """Takes half a second per feed: long enough for a client to leave mid-feed."""
 
-    def feed(self, samples: Samples) -> Update:
-        time.sleep(0.5)
-        return super().feed(samples)
+    seconds_per_feed = 0.5
 
 
 def pausing(settings: RecognizerSettings) -> CountingRecognizer:
