@@ -38,6 +38,7 @@ from smnb.metrics import summary as summ
 from smnb.metrics.reference import Reference
 from smnb.metrics.session import SessionMetrics, analyse
 from smnb.metrics.stats import DEFAULT_RESAMPLES
+from smnb.protocol.config import DEFAULT_MAX_DELAY
 from smnb.recorder import LOG_NAME, write_jsonl
 
 PLOTS = ("latency_ecdf", "latency_box", "tradeoff", "timeline", "displayed_wer")
@@ -361,6 +362,8 @@ def listed_sessions(path: str | Path, manifest: Any = None) -> list[str] | None:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):  # max_delay left to the API
+        return f"{DEFAULT_MAX_DELAY:g} (default)"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
