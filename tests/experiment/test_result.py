@@ -7,7 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
+from matplotlib.figure import Figure
 
 import smnb
 import smnb.experiment.runner
@@ -15,7 +18,7 @@ import smnb.experiment.sessions
 from smnb.experiment import SweepResult
 from smnb.experiment.runner import asweep
 from smnb.metrics import normalise
-from tests.support.sweeps import CLIPS, fake_session
+from tests.support.sweeps import CLIPS, SAMPLES, fake_session
 
 
 async def test_saved_directory_and_offline_recompute(clips: list[Path], tmp_path: Path) -> None:
@@ -94,3 +97,27 @@ async def test_load_reads_only_the_sessions_the_sweep_saved(
     del manifest["sessions"]
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert sorted(SweepResult.load(out).results) == sorted(listed)
+
+
+async def test_a_fast_sweep_draws_wer_against_what_it_swept(tmp_path: Path) -> None:
+    # Real local server, max_delay left unset, max_delay_mode swept: no latency measured.
+    for sample in SAMPLES.glob("cards-001.*"):  # the clip and its reference, copied
+        shutil.copy(sample, tmp_path)
+    clip, out = tmp_path / "cards-001.wav", tmp_path / "modes"
+    r = await asweep([clip], max_delay_mode=["fixed", "flexible"], pace="fast", out=out,
+                     progress=False, warmup=False, n_resamples=20)  # fmt: skip
+    assert (out / "tradeoff.png").is_file() and not (out / "latency_ecdf.png").exists()
+    assert r.tradeoff_setting == "max_delay_mode"
+    ax = r.plot_tradeoff(ax=Figure().subplots())
+    assert ax.get_title() == "WER against max_delay_mode"
+    assert np.isfinite(ax.get_lines()[0].get_xdata()).all()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["fixed", "flexible"]
+    for draw in (r.plot_ecdf, r.plot_box):  # a clear refusal, not an empty figure
+        with pytest.raises(ValueError, match=r"^no latency to draw: .* \(pace fast\)$"):
+            draw()
+    # One setting and no latency: nothing to draw WER against, so no blank tradeoff.png.
+    one = await asweep([clip], pace="fast", out=tmp_path / "one",
+                       progress=False, warmup=False, n_resamples=20)  # fmt: skip
+    assert one.has_references and not (tmp_path / "one" / "tradeoff.png").exists()
+    with pytest.raises(ValueError, match=r"^no trade-off to draw: no latency measured"):
+        one.plot_tradeoff()
