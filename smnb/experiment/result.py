@@ -39,6 +39,7 @@ from smnb.metrics import summary as summ
 from smnb.metrics.reference import Reference
 from smnb.metrics.session import SessionMetrics, analyse
 from smnb.metrics.stats import DEFAULT_RESAMPLES
+from smnb.protocol.config import CHANNEL_MODES
 from smnb.recorder import LOG_NAME, write_jsonl
 
 PLOTS = ("latency_ecdf", "latency_box", "tradeoff", "timeline", "displayed_wer")
@@ -85,7 +86,7 @@ class SweepResult:
             if result is not None:
                 self.results[spec.session_id] = result
                 if result.recorder.records:
-                    metrics = analyse(result, self.references.get(spec.label))
+                    metrics = analyse(result, self._reference(spec))
                     self.metrics[spec.session_id] = metrics
             entries.append((self._info(outcome), metrics))
         # Warm-ups (negative order) never count, even when one failed.
@@ -98,6 +99,13 @@ class SweepResult:
         self.eou = self.tables.eou
         self.summary = summ.summarise(self.tables, self.by, seed=seed, n_resamples=n_resamples)
         self.displayed = summ.displayed_wer(self.tables, self.by)
+
+    def _reference(self, spec: SessionSpec) -> Reference | None:
+        """The file's reference; none for a channel-diarized session, which it cannot score
+        (the sweep refused one given explicitly: this is a discovered ``<stem>.txt``)."""
+        if spec.config.get("diarization") in CHANNEL_MODES:
+            return None
+        return self.references.get(spec.label)
 
     def _info(self, outcome: SessionOutcome) -> dict[str, Any]:
         spec = outcome.spec
