@@ -108,6 +108,7 @@ async def test_a_fast_sweep_draws_wer_against_what_it_swept(tmp_path: Path) -> N
                      progress=False, warmup=False, n_resamples=20)  # fmt: skip
     assert (out / "tradeoff.png").is_file() and not (out / "latency_ecdf.png").exists()
     assert r.tradeoff_setting == "max_delay_mode"
+    assert r.display_table()["max_delay (s)"].tolist() == ["4 (default)"] * 2  # not "nan"
     ax = r.plot_tradeoff(ax=Figure().subplots())
     assert ax.get_title() == "WER against max_delay_mode"
     assert np.isfinite(ax.get_lines()[0].get_xdata()).all()
@@ -121,3 +122,16 @@ async def test_a_fast_sweep_draws_wer_against_what_it_swept(tmp_path: Path) -> N
     assert one.has_references and not (tmp_path / "one" / "tradeoff.png").exists()
     with pytest.raises(ValueError, match=r"^no trade-off to draw: no latency measured"):
         one.plot_tradeoff()
+
+
+async def test_a_realtime_sweep_leaving_max_delay_unset_keeps_its_latency(tmp_path: Path) -> None:
+    # Real local server at real-time pace; max_delay is left to the API (NaN in the tables).
+    for sample in SAMPLES.glob("cards-001.*"):
+        shutil.copy(sample, tmp_path)
+    r = await asweep([tmp_path / "cards-001.wav"], max_delay_mode=["fixed", "flexible"],
+                     progress=False, warmup=False, concurrency=2, n_resamples=20)  # fmt: skip
+    assert r.summary["max_delay"].isna().all() and r.timed
+    for column in ("n_words", "final_p50", "violation_rate", "displayed_wer_at_0s"):
+        assert r.summary[column].notna().all() and (r.summary[column] >= 0).all(), column
+    assert (r.summary["n_words"] == 3).all()
+    assert (r.latency["bound_s"] >= 4.05).all()  # the default's bound, not NaN
