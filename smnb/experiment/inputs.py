@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from smnb._version import __version__
+from smnb.exceptions import ConfigError
 from smnb.experiment.plan import SessionSpec, sha256
 from smnb.metrics import normalise
 from smnb.metrics.reference import Reference
 from smnb.metrics.stats import QUANTILE_METHOD
 from smnb.metrics.summary import BOUND_OVERHEAD_S
+from smnb.protocol.config import CHANNEL_MODES
 from smnb.recorder.sanitize import redact_url
 
 RefInput = str | Path | Reference | None
@@ -76,6 +78,31 @@ def resolve_references(
         else:
             out[label] = Reference.from_files(text if text.is_file() else None, timings)
     return out
+
+
+def refuse_channel_references(
+    files: Sequence[str | Path],
+    references: Sequence[RefInput] | bool | None,
+    word_timings: Sequence[str | Path | None] | None,
+    configs: Sequence[Mapping[str, Any]],
+) -> None:
+    """Refuse a reference given explicitly for channel-diarized sessions, which it cannot
+    score (one transcript per channel); a discovered ``<stem>.txt`` is simply not used.
+
+    Raises:
+        ConfigError: naming the first such file.
+    """
+    modes = sorted({str(c.get("diarization")) for c in configs} & set(CHANNEL_MODES))
+    if not modes:
+        return
+    for k, file in enumerate(files):
+        given = isinstance(references, Sequence) and references[k] is not None
+        if given or (word_timings is not None and word_timings[k] is not None):
+            raise ConfigError(
+                f"references: {Path(file).name}: a reference cannot score a channel-diarized"
+                f" session (diarization={modes[0]!r}: one transcript per channel); give None"
+                " for it, or sweep it without channel diarization"
+            )
 
 
 def _default_timings(audio: Path) -> Path | None:

@@ -32,12 +32,14 @@ from typing import Any
 import pandas as pd
 
 from smnb import plots
+from smnb.experiment import cells
 from smnb.experiment.outcome import FAILED, OK, SessionOutcome, result_of
 from smnb.experiment.plan import SessionSpec
 from smnb.metrics import summary as summ
 from smnb.metrics.reference import Reference
 from smnb.metrics.session import SessionMetrics, analyse
 from smnb.metrics.stats import DEFAULT_RESAMPLES
+from smnb.protocol.config import CHANNEL_MODES
 from smnb.recorder import LOG_NAME, write_jsonl
 
 PLOTS = ("latency_ecdf", "latency_box", "tradeoff", "timeline", "displayed_wer")
@@ -84,7 +86,7 @@ class SweepResult:
             if result is not None:
                 self.results[spec.session_id] = result
                 if result.recorder.records:
-                    metrics = analyse(result, self.references.get(spec.label))
+                    metrics = analyse(result, self._reference(spec))
                     self.metrics[spec.session_id] = metrics
             entries.append((self._info(outcome), metrics))
         # Warm-ups (negative order) never count, even when one failed.
@@ -97,6 +99,13 @@ class SweepResult:
         self.eou = self.tables.eou
         self.summary = summ.summarise(self.tables, self.by, seed=seed, n_resamples=n_resamples)
         self.displayed = summ.displayed_wer(self.tables, self.by)
+
+    def _reference(self, spec: SessionSpec) -> Reference | None:
+        """The file's reference; none for a channel-diarized session, which it cannot score
+        (the sweep refused one given explicitly: this is a discovered ``<stem>.txt``)."""
+        if spec.config.get("diarization") in CHANNEL_MODES:
+            return None
+        return self.references.get(spec.label)
 
     def _info(self, outcome: SessionOutcome) -> dict[str, Any]:
         spec = outcome.spec
@@ -116,21 +125,38 @@ class SweepResult:
     # --- plots ------------------------------------------------------------------
 
     def plot_ecdf(self, ax: Any = None, **kwargs: Any) -> Any:
-        """:func:`smnb.plots.latency_ecdf` of this sweep."""
+        """:func:`smnb.plots.latency_ecdf` of this sweep (needs measured latency)."""
+        self._need_latency()
         return plots.latency_ecdf(self.latency, by=self.by, ax=ax, **kwargs)
 
     def plot_box(self, ax: Any = None) -> Any:
-        """:func:`smnb.plots.latency_box` of this sweep."""
+        """:func:`smnb.plots.latency_box` of this sweep (needs measured latency)."""
+        self._need_latency()
         return plots.latency_box(self.latency, by=self.by, ax=ax)
+
+    def _need_latency(self) -> None:
+        if not self.timed:
+            pace = self.manifest.get("pace", "realtime")
+            raise ValueError(f"no latency to draw: no session measured any (pace {pace})")
 
     def plot_tradeoff(self, ax: Any = None, **kwargs: Any) -> Any:
         """:func:`smnb.plots.tradeoff` of this sweep (needs references).
 
-        Without measured latency (``pace="fast"``) WER is drawn against ``max_delay``.
+        Without measured latency (``pace="fast"``) WER is drawn against the swept setting
+        (:attr:`tradeoff_setting`).
         """
         if not self.timed:
-            kwargs = {"x": "max_delay", "whisker": None, **kwargs}
+            x = self.tradeoff_setting
+            if x is None:
+                raise ValueError("no trade-off to draw: no latency measured and no setting swept")
+            kwargs = {"x": x, "whisker": None, **kwargs}
         return plots.tradeoff(self.summary, by=self.by, ax=ax, **kwargs)
+
+    @property
+    def tradeoff_setting(self) -> str | None:
+        """The first setting column that takes more than one value (None if none does)."""
+        varied = [k for k in self.by if self.summary[k].nunique(dropna=False) > 1]
+        return varied[0] if varied else None
 
     def plot_timeline(self, session_id: str | None = None, ax: Any = None, **kwargs: Any) -> Any:
         """:func:`smnb.plots.timeline` of one session (default: the first successful one)."""
@@ -213,7 +239,9 @@ class SweepResult:
         drawers = {
             "latency_ecdf": self.plot_ecdf if timed else None,
             "latency_box": self.plot_box if timed else None,
-            "tradeoff": self.plot_tradeoff if self.has_references else None,
+            "tradeoff": self.plot_tradeoff
+            if self.has_references and (timed or self.tradeoff_setting)
+            else None,
             "timeline": self.plot_timeline if timed and self.first_ok() else None,
             "displayed_wer": self.plot_displayed_wer if len(self.displayed) else None,
         }
@@ -282,7 +310,7 @@ class SweepResult:
         parts.append(f"{files} files × {len(self.summary)} settings")
         swept = self.manifest.get("swept", {})
         if "max_delay" in swept:
-            values = ", ".join(_fmt(v) for v in swept["max_delay"])
+            values = ", ".join(cells.setting(v) for v in swept["max_delay"])
             parts.append(f"max_delay {values} s")
         parts.append(f"pace {self.manifest.get('pace', 'realtime')}")
         if self.reused_from:
@@ -294,23 +322,23 @@ class SweepResult:
         s = self.summary
         out = pd.DataFrame(index=s.index)
         for key in self.by:
-            out[f"{key} (s)" if key == "max_delay" else key] = s[key].map(_fmt)
+            out[f"{key} (s)" if key == "max_delay" else key] = s[key].map(cells.setting)
         out["sessions"] = s["n_sessions"]
         if (s["n_failed"] > 0).any():
             out["failed"] = s["n_failed"]
         if self.timed:
             out["words"] = s["n_words"]
             for col, name in (("final_p50", "final p50"), ("final_p95", "final p95")):
-                out[f"{name} (s)"] = s[col].map(_seconds)
+                out[f"{name} (s)"] = s[col].map(cells.seconds)
             if "partial_p50" in s and s["partial_p50"].notna().any():
-                out["partial p50 (s)"] = s["partial_p50"].map(_seconds)
+                out["partial p50 (s)"] = s["partial_p50"].map(cells.seconds)
             if "flushed_share" in s:
-                out["flushed"] = s["flushed_share"].map(_share)
+                out["flushed"] = s["flushed_share"].map(cells.share)
         if self.has_references:
-            out["ref words"] = s["n_ref_words"].map(_count)
-            out["WER"] = s["wer"].map(lambda v: _number(v, 3))
+            out["ref words"] = s["n_ref_words"].map(cells.count)
+            out["WER"] = s["wer"].map(lambda v: cells.number(v, 3))
             out["WER 95% CI"] = [
-                _interval(low, high)
+                cells.interval(low, high)
                 for low, high in zip(s["wer_ci_low"], s["wer_ci_high"], strict=True)
             ]
         return out
@@ -358,34 +386,6 @@ def listed_sessions(path: str | Path, manifest: Any = None) -> list[str] | None:
     if "session_id" not in table:
         return None
     return [str(i) for i in table["session_id"]]
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _seconds(value: Any) -> str:
-    return _number(value, 2)
-
-
-def _number(value: Any, digits: int) -> str:
-    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):.{digits}f}"
-
-
-def _count(value: Any) -> str:
-    return "–" if value is None or not math.isfinite(float(value)) else str(int(value))
-
-
-def _share(value: Any) -> str:
-    return "–" if value is None or not math.isfinite(float(value)) else f"{float(value):.0%}"
-
-
-def _interval(low: Any, high: Any) -> str:
-    if not (math.isfinite(float(low)) and math.isfinite(float(high))):
-        return "–"
-    return f"{float(low):.3f}–{float(high):.3f}"
 
 
 def _float(value: Any) -> float:

@@ -48,7 +48,12 @@ from typing import Any, Literal, ParamSpec, TypeAlias, TypeVar
 
 from smnb.auth import env_rt_url, find_api_key
 from smnb.exceptions import AudioError, ConfigError
-from smnb.experiment.inputs import RefInput, manifest, resolve_references
+from smnb.experiment.inputs import (
+    RefInput,
+    manifest,
+    refuse_channel_references,
+    resolve_references,
+)
 from smnb.experiment.outcome import SessionOutcome
 from smnb.experiment.plan import (
     DEFAULT_CONFIG,
@@ -199,8 +204,8 @@ async def asweep(
         AudioError: an audio file does not exist (before anything runs).
         ConfigError: an unknown keyword, a bad value in any setting of the grid, a field
             given both as a keyword and in ``config``, no audio file, nothing to sweep over,
-            bad sweep arguments or an ``out`` holding another sweep's sessions without
-            ``reuse`` (before anything runs).
+            bad sweep arguments, a reference given for a channel-diarized setting or an
+            ``out`` holding another sweep's sessions without ``reuse`` (before anything runs).
     """
     keywords = dict(locals())  # exactly the parameters: nothing is assigned before this
     files = as_list(sources)
@@ -230,6 +235,8 @@ async def asweep(
         raise ConfigError(str(exc)) from exc
     fixed = {**(config or {}), **fixed}
     settings = grid(swept)
+    configs = [{**DEFAULT_CONFIG, **fixed, **setting} for setting in settings]
+    refuse_channel_references(files, references, word_timings, configs)
     _check_settings(fixed, settings, url=url, api_key=api_key, pace=pace)
     specs = plan(files, settings, repeats=repeats, seed=seed, base_config=fixed, out=out, pace=pace)
     if url is None:  # the endpoint rule (smnb.auth.env_rt_url): the variable, key or not

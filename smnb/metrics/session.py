@@ -7,8 +7,9 @@ holding the per-word latency table, displayed-text errors per lag, the word trac
 (for timeline plots) and a flat dict of scalars. Nothing here talks to a server: a
 ``messages.jsonl`` loaded months later gives the same numbers.
 
-A reference is used only for single-channel sessions; with several channels every
-word is ``unscored`` and anchored on the engine's timings.
+A reference scores one transcript, so it is refused (``ValueError``) for a session with
+several channels (channel diarization); without one, every word of such a session is
+``unscored`` and anchored on the engine's timings.
 
 Must not import asyncio, websockets, smnb.session.
 """
@@ -32,6 +33,7 @@ from smnb.metrics.reference import Reference
 from smnb.metrics.stability import DEFAULT_LAGS, displayed_errors, stability
 from smnb.metrics.stats import quantile
 from smnb.metrics.tracks import Tracks, build_tracks, channels, item_tokens
+from smnb.protocol.config import CHANNEL_MODES
 from smnb.recorder import Record, Recorder
 from smnb.tables.columns import is_timed
 
@@ -97,7 +99,8 @@ def analyse(
 
     Args:
         source: a Result, Recorder, or iterable of records.
-        reference: the expected transcript (and optional word timings).
+        reference: the expected transcript (and optional word timings); single-channel
+            sessions only.
         lags: τ values for displayed-text WER.
         normaliser: text → words; the pinned :func:`smnb.metrics.normalise.tokens`
             by default (its name/version go into ``stats``).
@@ -107,9 +110,15 @@ def analyse(
     words, partials, transcripts, audio = t["words"], t["partials"], t["transcripts"], t["audio"]
     config = start_config(t["messages"])
     chans = channels(words, partials)
-    use_ref = reference is not None and len(chans) == 1
-    ref_words = reference.words(normaliser) if use_ref and reference is not None else None
-    ref_spans = reference.spans(normaliser) if use_ref and reference is not None else None
+    if reference is not None and (len(chans) > 1 or config.get("diarization") in CHANNEL_MODES):
+        # Scoring one channel, or the channels joined, against it would be a guess.
+        raise ValueError(
+            f"a reference scores one transcript, but this session is channel-diarized"
+            f" (diarization={config.get('diarization')!r}, one transcript per channel):"
+            " analyse it without one (reference=None)"
+        )
+    ref_words = reference.words(normaliser) if reference is not None else None
+    ref_spans = reference.spans(normaliser) if reference is not None else None
 
     tracks = [
         build_tracks(words, partials, transcripts, audio=audio, channel=c, normaliser=normaliser)

@@ -15,8 +15,9 @@ Summary conventions:
   are 95% percentile-bootstrap intervals resampling files (seeded).
 * **Bound violation**: a counted word with ``final_latency_s > bound_s``, where
   ``bound_s = max_delay + 0.05 s + ½ · fastest AudioAdded round trip`` of its session
-  (the allowance for network and send overhead); ``violation_rate`` = violations ÷ counted
-  words with a known bound.
+  (the allowance for network and send overhead); an unset ``max_delay`` is the API's
+  default (:data:`~smnb.protocol.config.DEFAULT_MAX_DELAY`). ``violation_rate`` =
+  violations ÷ counted words with a known bound.
 * WER is pooled ``ΣE / ΣN``; UPWR and revisions pool their counts the same way. The
   ``normaliser`` column names the text normaliser (and its version) the WER was scored
   under (:mod:`smnb.metrics.normalise`).
@@ -41,6 +42,7 @@ from smnb.metrics.accuracy import Score, wer_interval
 from smnb.metrics.latency import LATENCY_COLUMNS
 from smnb.metrics.session import SessionMetrics
 from smnb.metrics.stats import QUANTILE_METHOD, bootstrap_ci, describe, quantile
+from smnb.protocol.config import DEFAULT_MAX_DELAY
 
 BOUND_OVERHEAD_S = 0.05
 """Fixed allowance on top of ``max_delay`` before a final counts as late."""
@@ -62,6 +64,8 @@ class Tables:
 
 def _bound(stats: Mapping[str, Any]) -> float:
     max_delay = stats.get("max_delay", math.nan)
+    if not (isinstance(max_delay, int | float) and math.isfinite(max_delay)):
+        max_delay = DEFAULT_MAX_DELAY  # unset: the server applied the API's default
     # The minimum round trip estimates the network alone: servers may ack only after decoding
     # (smnb's does), so slower acks include processing, which the bound must not excuse.
     rtt = stats.get("ack_rtt_min_s", math.nan)
@@ -123,9 +127,19 @@ def _groups(frame: pd.DataFrame, by: Sequence[str]) -> dict[tuple[Any, ...], pd.
     if frame.empty:
         return {}
     return {
-        key if isinstance(key, tuple) else (key,): part
+        _key(key if isinstance(key, tuple) else (key,)): part
         for key, part in frame.groupby(list(by), dropna=False, sort=True, observed=True)
     }
+
+
+def _key(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A group key whose unset values (NaN, None, NA) are all None: NaN != NaN would make
+    an unset setting (``max_delay`` left to the API) miss itself in the other tables."""
+    return tuple(None if _unset(v) else v for v in values)
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def summarise(
@@ -144,7 +158,7 @@ def summarise(
     eou = _groups(tables.eou, by)
     rows = []
     for key, ses in sessions.items():
-        row: dict[str, Any] = dict(zip(by, key, strict=True))
+        row: dict[str, Any] = {k: ses[k].iloc[0] for k in by}  # as given: NaN stays NaN
         ok = ses[ses["ok"]]
         row.update(
             n_sessions=len(ses),

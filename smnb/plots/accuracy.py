@@ -25,6 +25,7 @@ from smnb.plots.style import (
     colour,
     setting_keys,
     setting_label,
+    value_text,
 )
 
 
@@ -40,13 +41,22 @@ def tradeoff(
     """WER (with its CI) against ``x``, one point per setting.
 
     ``x`` is a latency column of the summary (default the median final latency, with a
-    whisker to ``whisker``), or ``"max_delay"`` itself for sweeps that measured no latency
-    (``pace="fast"``); pass ``whisker=None`` for none.
+    whisker to ``whisker``), or one of the ``by`` settings itself (``"max_delay"``, or a
+    category such as ``"max_delay_mode"``, one tick per value) for sweeps that measured no
+    latency (``pace="fast"``); pass ``whisker=None`` for none.
     """
     ax = axes_or_new(ax)
     keys = setting_keys(by)
     rows = summary.sort_values(keys).reset_index(drop=True)
-    xs = rows[x].to_numpy(np.float64)
+    latency = x not in keys
+    ticks: list[str] = []
+    if latency or pd.api.types.is_numeric_dtype(rows[x]):
+        xs = rows[x].to_numpy(np.float64)
+    else:  # a category: one position per value, in sorted order
+        ticks = sorted({value_text(v) for v in rows[x]})
+        xs = np.array([ticks.index(value_text(v)) for v in rows[x]], dtype=np.float64)
+    # Against a setting the axis names that one; the label names the others that vary.
+    named = [k for k in keys if latency or (k != x and rows[k].nunique(dropna=False) > 1)]
     wer = rows["wer"].to_numpy(np.float64)
     ends = rows[whisker].to_numpy(np.float64) if whisker in rows else np.full_like(xs, np.nan)
     lows = rows["wer_ci_low"].to_numpy(np.float64)
@@ -63,13 +73,15 @@ def tradeoff(
             [xs[k]], [wer[k]], xerr=xerr, yerr=yerr, fmt="o", ms=7, color=colour(k),
             capsize=4, lw=1.5, zorder=2,
         )  # fmt: skip
-        if x != "max_delay":  # against max_delay itself the axis already says which point
+        if named:
             ax.annotate(
-                setting_label(keys, tuple(rows.loc[k, keys])), (xs[k], wer[k]),
+                setting_label(named, tuple(rows.loc[k, named])), (xs[k], wer[k]),
                 textcoords="offset points", xytext=(7, 7), fontsize=LABEL_SIZE,
             )  # fmt: skip
-    latency = x != "max_delay"
-    if not latency:
+    if ticks:
+        ax.set_xticks(range(len(ticks)), ticks)
+        ax.set_xlim(-0.5, len(ticks) - 0.5)
+    elif not latency:
         ax.set_xticks(sorted(set(xs[np.isfinite(xs)].tolist())))
     point = "pooled WER at the median latency" if latency else "pooled WER of the setting"
     handles = [Line2D([], [], color="0.3", marker="o", ls="none", label=point)]
@@ -90,10 +102,11 @@ def tradeoff(
     )
     if batch_wer is not None:
         handles.append(ax.axhline(batch_wer, color="0.3", ls="--", label="batch / offline WER"))
-    ax.set_xlabel(f"final latency, {x.split('_')[-1]} (s)" if latency else "max_delay (s)")
+    setting = f"{x} (s)" if x == "max_delay" else x
+    ax.set_xlabel(f"final latency, {x.split('_')[-1]} (s)" if latency else setting)
     ax.set_ylabel("WER (pooled over words)")
     ax.set_ylim(bottom=0)  # differences in proportion to the WER itself
-    ax.set_title("Latency–accuracy trade-off" if latency else "WER against max_delay")
+    ax.set_title("Latency–accuracy trade-off" if latency else f"WER against {x}")
     ax.grid(True, alpha=0.3)
     ax.legend(handles=handles, fontsize="small", loc="best")
     return ax

@@ -18,6 +18,9 @@ from smnb.exceptions import ConfigError
 from smnb.protocol.messages import Message
 
 MAX_DELAY_RANGE = (0.7, 4.0)
+DEFAULT_MAX_DELAY = 4.0
+"""The ``max_delay`` the service (and smnb's local server) applies when StartRecognition sets
+none; RecognitionStarted does not echo it, so a log of an unset one is read with this."""
 EOU_TRIGGER_RANGE = (0.0, 2.0)
 DIARIZATION_MODES = ("none", "speaker", "channel", "channel_and_speaker")
 CHANNEL_MODES = ("channel", "channel_and_speaker")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from smnb.protocol.config import DEFAULT_MAX_DELAY
 from smnb.recorder import META, SENT
 from smnb.recorder.sanitize import scrub_text
 
@@ -32,8 +33,6 @@ def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f} s"
 
 
-DEFAULT_MAX_DELAY = 4.0
-"""What the SaaS and smnb's local server use when StartRecognition sets no max_delay."""
 TIMED_PACES = ("realtime", "live")
 
 

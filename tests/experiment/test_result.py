@@ -7,7 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
+from matplotlib.figure import Figure
 
 import smnb
 import smnb.experiment.runner
@@ -15,7 +18,7 @@ import smnb.experiment.sessions
 from smnb.experiment import SweepResult
 from smnb.experiment.runner import asweep
 from smnb.metrics import normalise
-from tests.support.sweeps import CLIPS, fake_session
+from tests.support.sweeps import CLIPS, SAMPLES, fake_session
 
 
 async def test_saved_directory_and_offline_recompute(clips: list[Path], tmp_path: Path) -> None:
@@ -94,3 +97,41 @@ async def test_load_reads_only_the_sessions_the_sweep_saved(
     del manifest["sessions"]
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert sorted(SweepResult.load(out).results) == sorted(listed)
+
+
+async def test_a_fast_sweep_draws_wer_against_what_it_swept(tmp_path: Path) -> None:
+    # Real local server, max_delay left unset, max_delay_mode swept: no latency measured.
+    for sample in SAMPLES.glob("cards-001.*"):  # the clip and its reference, copied
+        shutil.copy(sample, tmp_path)
+    clip, out = tmp_path / "cards-001.wav", tmp_path / "modes"
+    r = await asweep([clip], max_delay_mode=["fixed", "flexible"], pace="fast", out=out,
+                     progress=False, warmup=False, n_resamples=20)  # fmt: skip
+    assert (out / "tradeoff.png").is_file() and not (out / "latency_ecdf.png").exists()
+    assert r.tradeoff_setting == "max_delay_mode"
+    assert r.display_table()["max_delay (s)"].tolist() == ["4 (default)"] * 2  # not "nan"
+    ax = r.plot_tradeoff(ax=Figure().subplots())
+    assert ax.get_title() == "WER against max_delay_mode"
+    assert np.isfinite(ax.get_lines()[0].get_xdata()).all()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["fixed", "flexible"]
+    for draw in (r.plot_ecdf, r.plot_box):  # a clear refusal, not an empty figure
+        with pytest.raises(ValueError, match=r"^no latency to draw: .* \(pace fast\)$"):
+            draw()
+    # One setting and no latency: nothing to draw WER against, so no blank tradeoff.png.
+    one = await asweep([clip], pace="fast", out=tmp_path / "one",
+                       progress=False, warmup=False, n_resamples=20)  # fmt: skip
+    assert one.has_references and not (tmp_path / "one" / "tradeoff.png").exists()
+    with pytest.raises(ValueError, match=r"^no trade-off to draw: no latency measured"):
+        one.plot_tradeoff()
+
+
+async def test_a_realtime_sweep_leaving_max_delay_unset_keeps_its_latency(tmp_path: Path) -> None:
+    # Real local server at real-time pace; max_delay is left to the API (NaN in the tables).
+    for sample in SAMPLES.glob("cards-001.*"):
+        shutil.copy(sample, tmp_path)
+    r = await asweep([tmp_path / "cards-001.wav"], max_delay_mode=["fixed", "flexible"],
+                     progress=False, warmup=False, concurrency=2, n_resamples=20)  # fmt: skip
+    assert r.summary["max_delay"].isna().all() and r.timed
+    for column in ("n_words", "final_p50", "violation_rate", "displayed_wer_at_0s"):
+        assert r.summary[column].notna().all() and (r.summary[column] >= 0).all(), column
+    assert (r.summary["n_words"] == 3).all()
+    assert (r.latency["bound_s"] >= 4.05).all()  # the default's bound, not NaN

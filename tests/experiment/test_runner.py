@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from smnb.exceptions import AudioError, ConfigError
 from smnb.experiment import FAILED, SessionOutcome, SessionSpec, SweepResult
 from smnb.experiment.runner import asweep, sweep
 from tests.support.client import tone_server, tone_wav
-from tests.support.sweeps import CLIPS, fake_log, fake_session
+from tests.support.sweeps import CLIPS, SAMPLES, fake_log, fake_session
 
 
 async def test_fake_sweep_by_hand(clips: list[Path], tmp_path: Path) -> None:
@@ -237,3 +238,21 @@ def test_the_analysis_loads_without_the_runner() -> None:
         "import smnb; assert smnb.experiment.runner.sweep is smnb.sweep"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+async def test_a_reference_for_a_channel_diarized_sweep_is_refused_by_name(tmp_path: Path) -> None:
+    stereo = tmp_path / "stereo-two-channels.wav"
+    shutil.copy(SAMPLES / stereo.name, stereo)
+    ref = tmp_path / "ref.txt"
+    ref.write_text("and mister john dashwood had then leisure\n")
+    refused = r"^references: stereo-two-channels.wav: a reference cannot score a channel-diarized"
+    for diarization in ("channel", ["none", "channel_and_speaker"]):  # fixed, or one setting
+        with pytest.raises(ConfigError, match=refused):  # before anything runs
+            await asweep([stereo], diarization=diarization, references=[ref],
+                         run_session=fake_session, progress=False)  # fmt: skip
+    # A discovered <stem>.txt is harmless: the real session runs, unscored, without a word.
+    stereo.with_suffix(".txt").write_text("and mister john dashwood had then leisure\n")
+    r = await asweep([stereo], diarization="channel", pace="fast", progress=False,
+                     warmup=False, n_resamples=20)  # fmt: skip
+    assert r.sessions["status"].tolist() == ["ok"] and r.summary["wer"].isna().all()
+    assert "n_ref_words" not in r.summary and not r.has_references

@@ -8,6 +8,7 @@ from importlib.metadata import version
 import pytest
 
 from smnb.metrics import analyse
+from tests.support.builder import SessionLog
 from tests.support.scenarios import REF_A, scenario_a
 
 
@@ -36,3 +37,13 @@ def test_a_session_sent_faster_than_real_time_has_accuracy_but_no_latency() -> N
     assert fast.displayed.empty and len(timed.displayed)
     assert math.isnan(fast.stats["ttfp_s"]) and math.isnan(fast.stats["final_p50"])
     assert fast.eou_latencies == [] and timed.eou_latencies
+
+
+def test_a_reference_is_refused_for_a_channel_diarized_session() -> None:
+    # One transcript per channel: scoring any of them against one reference would be a
+    # guess, and a silent "no score" would read as if the reference had been used.
+    log = SessionLog(audio_seconds=1.0, diarization="channel")
+    log.final(1.0, ("hello", 0.2, 0.5))
+    with pytest.raises(ValueError, match=r"^a reference scores one transcript, but this session"
+                       r" is channel-diarized \(diarization='channel'"):  # fmt: skip
+        analyse(log.end(1.1), REF_A)

@@ -18,6 +18,7 @@ import pytest
 
 from smnb.metrics import analyse, displayed_wer, normalise, summarise, tabulate
 from smnb.metrics.summary import Tables
+from smnb.protocol.config import DEFAULT_MAX_DELAY
 from tests.support.scenarios import REF_A, REF_B, scenario_a, scenario_b
 
 
@@ -100,3 +101,18 @@ def test_bound_uses_half_the_fastest_ack_round_trip() -> None:
         )
     t = tabulate([({"session_id": "x", "file": "f", "repeat": 0, "max_delay": 1.0}, analyse(rec))])
     assert t.latency["bound_s"].iloc[0] == pytest.approx(1.15)
+
+
+def test_an_unset_max_delay_keeps_its_latency_and_the_default_bound() -> None:
+    # A sweep that leaves max_delay to the API tags its sessions with NaN: every table's
+    # group must still find the others (NaN != NaN), and the bound is the default's.
+    info = {"session_id": "A", "file": "f1", "repeat": 0, "max_delay": math.nan}
+    t = tabulate([(info, analyse(scenario_a(None), REF_A))], keys=["max_delay"])
+    assert t.latency["bound_s"].iloc[0] == pytest.approx(DEFAULT_MAX_DELAY + 0.05)
+    row = summarise(t, ["max_delay"], n_resamples=50).iloc[0]
+    assert math.isnan(row["max_delay"])  # unset stays unset in the summary
+    assert row["n_words"] == 5
+    assert row["final_p50"] == pytest.approx(0.85)
+    assert row["violation_rate"] == 0.0  # all under 4.05 s
+    assert row["n_eou"] == 1 and row["eou_p50"] == pytest.approx(1.1)
+    assert math.isfinite(row["displayed_wer_at_0s"])

@@ -52,3 +52,17 @@ def test_displayed_wer_marks_the_final_wer_it_converges_to() -> None:
     dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert sorted(line.get_ydata()[0] for line in dotted) == sorted(s["wer"].tolist())
     assert "dotted: final WER" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_tradeoff_against_a_swept_category_when_no_latency_was_measured() -> None:
+    # A fast sweep of max_delay_mode alone: max_delay is unset (NaN) in every row, so the
+    # points sit at one tick per mode, not at x = NaN.
+    s = summarise(tables(), ["max_delay"], n_resamples=50).assign(
+        max_delay=float("nan"), max_delay_mode=["fixed", "flexible"], final_p50=float("nan")
+    )
+    ax = plots.tradeoff(s, by=["max_delay", "max_delay_mode"], x="max_delay_mode",
+                        whisker=None, ax=new_ax())  # fmt: skip
+    assert list(ax.get_lines()[0].get_xdata()) == [0.0, 1.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["fixed", "flexible"]
+    assert (ax.get_xlabel(), ax.get_title()) == ("max_delay_mode", "WER against max_delay_mode")
+    assert len(ax.texts) == 0  # the axis already names each point

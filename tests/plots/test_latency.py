@@ -75,3 +75,11 @@ def test_ecdf_explains_negative_partial_latency_only_when_there_is_some() -> Non
 
 def _ecdf_texts(latency: pd.DataFrame) -> list[Any]:
     return list(plots.latency_ecdf(latency, ax=new_ax()).texts)
+
+
+def test_ecdf_without_any_latency_warns_of_nothing() -> None:
+    # pace "fast": counted words, every latency NaN; numpy's All-NaN warning would be an
+    # error here (pytest turns warnings into errors, as the notebook tests read stderr).
+    lat = tables().latency.assign(final_latency_s=np.nan, partial_latency_s=np.nan)
+    ax = plots.latency_ecdf(lat, ax=new_ax())
+    assert len(ax.texts) == 0

@@ -51,8 +51,10 @@ REF_A = Reference(
 REF_B = Reference("hello world", (RefWord("hello", 0.2, 0.5), RefWord("world", 0.5, 0.9)), "b")
 
 
-def scenario_a(max_delay: float = 1.0, *, pace: str | None = None) -> Recorder:
-    s = SessionLog(audio_seconds=2.5, max_delay=max_delay, pace=pace)
+def scenario_a(max_delay: float | None = 1.0, *, pace: str | None = None) -> Recorder:
+    """``max_delay=None`` leaves it out of StartRecognition (the API's default applies)."""
+    config = {} if max_delay is None else {"max_delay": max_delay}
+    s = SessionLog(audio_seconds=2.5, pace=pace, **config)
     he, was, knot = ("he", 0.1, 0.3), ("was", 0.3, 0.6), ("knot", 0.6, 1.0)
     s.partial(0.5, he)
     s.partial(0.8, he, ("wash", 0.3, 0.6))

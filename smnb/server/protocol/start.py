@@ -19,6 +19,7 @@ from smnb._version import __version__
 from smnb.exceptions import ConfigError, Rejected
 from smnb.protocol.config import (
     CHANNEL_MODES,
+    DEFAULT_MAX_DELAY,
     split_unknown,
     unknown_field_message,
     validate_audio_format,
@@ -219,7 +220,7 @@ def _known_speakers(
 def commit_delay(config: Mapping[str, Any]) -> tuple[float, MaxDelayMode]:
     """``max_delay`` and ``max_delay_mode`` of a checked config, defaults filled in."""
     mode: MaxDelayMode = "fixed" if config.get("max_delay_mode") == "fixed" else "flexible"
-    return float(config.get("max_delay", 4.0)), mode
+    return float(config.get("max_delay", DEFAULT_MAX_DELAY)), mode
 
 
 def check_mid_session(original: Mapping[str, Any], message: Mapping[str, Any]) -> Message:
