@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +31,8 @@ EXIT_BAD_INPUT = 2
 """Bad input (file, settings, arguments): nothing was sent."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C (128 + SIGINT)."""
+EXIT_BROKEN_PIPE = 141
+"""stdout's reader went away (128 + SIGPIPE, e.g. ``| head -1``): printing stopped quietly."""
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -103,7 +106,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SmnbError as exc:
         print(f"smnb: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # like a Unix tool killed by SIGPIPE, without the noise
+        silence_stdout()
+        return EXIT_BROKEN_PIPE
     return code
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone (a closed pipe).
+
+    What is still buffered then goes nowhere, so the interpreter's last flush raises
+    no second BrokenPipeError at exit.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is no file (captured by a test): nothing to do
+        pass
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ stderr. With ``--out DIR`` the session log is written to ``messages.jsonl`` as
 it happens and the tables and ``summary.json`` at the end, on failure too.
 
 Exit codes: 0 done, 1 the session failed (server error, lost connection,
-timeout, rejected key), 2 bad input (file, settings), 130 interrupted. Errors
-are one line on stderr, never a traceback.
+timeout, rejected key), 2 bad input (file, settings), 130 interrupted, 141
+stdout closed by its reader (``| head``: printing stops at once, quietly, and the
+session still runs to its end so ``--out`` is complete). Errors are one line on
+stderr, never a traceback.
 
 Must not import pandas at module level (``smnb --help`` stays quick).
 """
@@ -21,7 +23,15 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from smnb.cli.main import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, HelpFormatter
+from smnb.cli.main import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    HelpFormatter,
+    silence_stdout,
+)
 from smnb.exceptions import AudioError, ConfigError, SessionCancelled, SmnbError
 from smnb.protocol.config import DIARIZATION_MODES, MAX_DELAY_MODES, MODELS
 from smnb.protocol.text import announced_delimiter, join, tokens_of
@@ -43,7 +53,8 @@ def register(subparsers: Any) -> None:
             "other users could see it)."
         ),
         epilog=(
-            "exit codes: 0 done, 1 session failed, 2 bad input, 130 interrupted. "
+            "exit codes: 0 done, 1 session failed, 2 bad input, 130 interrupted, "
+            "141 stdout closed (e.g. | head). "
             "example: smnb transcribe talk.mp3 --pace fast --max-delay 1.5 --out results/"
         ),
         formatter_class=HelpFormatter,
@@ -155,8 +166,9 @@ def run(args: argparse.Namespace) -> int:
     except SmnbError as exc:
         return _fail(exc, EXIT_FAILED)
     live = _LiveLine(sys.stderr) if sys.stderr.isatty() and not args.print_json else None
-    if args.print_json:
-        session.recorder.subscribe(_JsonPrinter(sys.stdout))
+    printer = _JsonPrinter(sys.stdout) if args.print_json else None
+    if printer is not None:
+        session.recorder.subscribe(printer)
     elif live is not None:
         session.recorder.subscribe(live)
     code = EXIT_OK
@@ -176,11 +188,18 @@ def run(args: argparse.Namespace) -> int:
     if result is not None and not args.print_json:
         text = result.text
         if text or code == EXIT_OK:
-            print(text, flush=True)
+            try:
+                print(text, flush=True)
+            except BrokenPipeError:
+                silence_stdout()
+                code = EXIT_BROKEN_PIPE if code == EXIT_OK else code
+    if printer is not None and printer.broken:
+        silence_stdout()
+        code = EXIT_BROKEN_PIPE if code == EXIT_OK else code
     if result is not None:
         for problem in result.problems:  # survived: reported, never the outcome
             print(f"smnb transcribe: warning: {one_line(problem['message'])}", file=sys.stderr)
-    if args.out and code != EXIT_OK:
+    if args.out and code not in (EXIT_OK, EXIT_BROKEN_PIPE):  # a failure, not a closed pipe
         print(f"smnb transcribe: what was received is in {args.out}", file=sys.stderr)
     return code
 
@@ -243,15 +262,24 @@ def _fail(error: BaseException | str, code: int) -> int:
 
 
 class _JsonPrinter:
-    """Prints each received message as one JSON line, as it arrives."""
+    """Prints each received message as one JSON line, as it arrives.
+
+    Once the stream's reader has gone (a closed pipe) it prints nothing more, quietly:
+    the session and its recording carry on.
+    """
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
+        self.broken = False
 
     def __call__(self, record: Record) -> None:
-        if record.direction == RECEIVED and record.payload is not None:
+        if self.broken or record.direction != RECEIVED or record.payload is None:
+            return
+        try:
             self.stream.write(json.dumps(record.payload, ensure_ascii=False) + "\n")
             self.stream.flush()
+        except BrokenPipeError:
+            self.broken = True
 
 
 class _LiveLine:

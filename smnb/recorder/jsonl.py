@@ -50,8 +50,12 @@ __all__ = [
 
 
 def to_line(record: Record) -> str:
-    """One JSONL line (without the newline), exactly as given (see :func:`scrubbed`)."""
-    obj: dict[str, Any] = {"i": record.i, "t": round(record.t, 6), "dir": record.direction}
+    """One JSONL line (without the newline), exactly as given (see :func:`scrubbed`).
+
+    Times are written in full (JSON's float form is the shortest that reads back to the
+    same float), so a loaded log rebuilds tables identical to the live ones.
+    """
+    obj: dict[str, Any] = {"i": record.i, "t": record.t, "dir": record.direction}
     obj["type"] = record.type
     for key in ("seq_no", "nbytes", "channel"):
         value = getattr(record, key)
@@ -60,7 +64,7 @@ def to_line(record: Record) -> str:
     for key in ("audio_start", "audio_end", "scheduled_t"):
         value = getattr(record, key)
         if value is not None:
-            obj[key] = round(value, 6)
+            obj[key] = value
     if record.payload is not None:
         obj["payload"] = record.payload
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)

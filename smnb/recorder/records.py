@@ -4,8 +4,8 @@ The transport calls ``record_*`` on the hot path, so a record is one small
 slotted object appended to a list: no pandas, no copying of audio. Tables are
 built later, on demand, by :mod:`smnb.tables`. Subscribers (a live widget, the
 JSONL writer) are called synchronously after each append; a subscriber that
-raises is logged and remembered in :attr:`Recorder.callback_errors`, never
-allowed to break the session.
+raises is logged (once per subscriber, one line) and remembered in
+:attr:`Recorder.callback_errors`, never allowed to break the session.
 
 The JSONL form (one record per line, :mod:`smnb.recorder.jsonl`) is the
 durable artefact: every table can be rebuilt from it alone.
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from smnb.clock import Clock, monotonic
 from smnb.protocol.messages import Message
-from smnb.recorder.sanitize import sanitize
+from smnb.recorder.sanitize import one_line, sanitize
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class Recorder:
         self.records: list[Record] = []
         self.callback_errors: list[BaseException] = []
         self._subscribers: list[Subscriber] = []
+        self._failed: list[Subscriber] = []  # already logged: a dead sink fails every record
         # Appends happen on the session's loop; readers (widgets, tables) may be
         # on another thread and take snapshots under this lock.
         self._lock = threading.Lock()
@@ -174,8 +175,16 @@ class Recorder:
             try:
                 callback(record)
             except Exception as exc:  # a broken display must not end the session
-                logger.exception("recorder subscriber %r failed", callback)
                 self.callback_errors.append(exc)
+                if callback not in self._failed:
+                    self._failed.append(callback)
+                    logger.error(
+                        "recorder subscriber %r failed: %s: %s (not logged again)",
+                        callback,
+                        type(exc).__name__,
+                        one_line(exc),
+                    )
+                    logger.debug("recorder subscriber %r failed", callback, exc_info=exc)
         return record
 
     # --- observing ------------------------------------------------------------

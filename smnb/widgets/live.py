@@ -213,6 +213,7 @@ class LiveTranscript:
         self.stop_button.description = "Stop"
         self.stop_button.tooltip = "The session has ended"
         self._update_outputs()
+        self._outputs.print_final(self.snapshot_text())  # a plain script: the result, once
 
     def refresh(self) -> None:
         """Render now, resend every widget's state and rewrite the outputs' snapshot.
@@ -281,7 +282,7 @@ class LiveTranscript:
 
     @property
     def final_text(self) -> str:
-        """The finalized text shown so far."""
+        """The finalized text shown so far, labelled like ``Result.text`` (see TranscriptState)."""
         with self._lock:
             return self.state.final_text()
 
@@ -322,6 +323,8 @@ class LiveTranscript:
         self._shown_in = _execution_count()
         self._outputs.show(self._repr_mimebundle_())
         register(self)
+        if self.state.finished:  # shown after its session ended (a plain script prints it now)
+            self._outputs.print_final(self.snapshot_text())
         return self
 
     def _update_outputs(self) -> None:

@@ -8,6 +8,10 @@ the others the snapshot. :class:`Outputs` keeps the display handles so the snaps
 rewritten in place (``update_display_data``) when the session ends or the view is
 refreshed. :func:`live_views` lists the views shown in this kernel.
 
+With no IPython shell (a plain ``python script.py``) there is nowhere to display a bundle:
+nothing is shown, and the view's last plain-text snapshot is printed once, when its
+session has ended (:meth:`Outputs.print_final`), as a script user would read the result.
+
 Must not import: smnb.session, websockets.
 """
 
@@ -40,12 +44,17 @@ class Outputs:
 
     def __init__(self) -> None:
         self._handles: list[Any] = []
+        self._console = False  # shown with no IPython shell: text on stdout, at the end
+        self._printed = False
 
     def __bool__(self) -> bool:
         return bool(self._handles)
 
     def show(self, bundle: dict[str, Any]) -> None:
-        """A new output in the current cell showing ``bundle``."""
+        """A new output in the current cell showing ``bundle`` (nothing without IPython)."""
+        if _shell() is None:  # IPython's display would print the bundle's dict
+            self._console = True
+            return
         from IPython import display
 
         handle = cast(Any, display).display(bundle, raw=True, display_id=True)
@@ -59,6 +68,20 @@ class Outputs:
                 handle.update(bundle, raw=True)
             except Exception:  # no kernel to publish to (e.g. it is shutting down)
                 logger.debug("could not update a view's output", exc_info=True)
+
+    def print_final(self, text: str) -> None:
+        """In a plain script, print the view's last snapshot ``text`` on stdout, once."""
+        if self._console and not self._printed:
+            self._printed = True
+            print(text, flush=True)
+
+
+def _shell() -> Any:
+    try:
+        from IPython.core import getipython
+    except ImportError:
+        return None
+    return cast(Any, getipython).get_ipython()
 
 
 def register(view: Any) -> None:

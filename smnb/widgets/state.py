@@ -24,6 +24,7 @@ from smnb.protocol.text import (
     announced_delimiter,
     delimiter_for,
     join,
+    labelled,
     requested_language,
     tokens_of,
     turns,
@@ -163,11 +164,41 @@ class TranscriptState:
             for tok in group
         )
 
+    @property
+    def multichannel(self) -> bool:
+        """True once any text came from a labelled channel."""
+        return any(channel is not None for channel in self.channels)
+
     def final_text(self, channel: str | None = None) -> str:
-        """The finalized text of one channel (all channels, joined, when None)."""
-        keys = [channel] if channel is not None else list(self.finals)
-        texts = (join(self.finals.get(k, []), self.delimiter) for k in keys)
-        return " ".join(t for t in texts if t)
+        """The finalized text, one line per speaker turn, labelled like ``Result.text``.
+
+        With ``channel`` that channel's lines (speaker labels only); without it every
+        channel's lines, channel by channel, each prefixed ``"<channel> <speaker>: "``
+        (:func:`~smnb.protocol.text.labelled`) when the session is multichannel or diarized.
+        """
+        if channel is not None:
+            return "\n".join(self.text_lines(channel, labels=False, partial=False))
+        lines = (self.text_lines(ch, partial=False) for ch in self.channels)
+        return "\n".join(line for block in lines for line in block)
+
+    def text_lines(self, channel: str | None, *, labels: bool = True, partial: bool) -> list[str]:
+        """One channel's labelled lines; with ``partial`` its current partial in ``[…]``."""
+        shown = channel if labels and self.multichannel else None
+        diarized = self.diarized
+        lines: list[str] = []
+        last: str | None = None
+        for speaker, tokens in turns(self.finals.get(channel, [])):
+            body = join(tokens, self.delimiter)
+            lines.append(labelled(body, shown, speaker if diarized else None))
+            last = speaker
+        tail = self.partials.get(channel, []) if partial else []
+        if tail:
+            text, speaker = f"[{join(tail, self.delimiter)}]", tail[0].speaker
+            if lines and not (diarized and speaker != last):
+                lines[-1] += " " + text  # the provisional tail of the same turn
+            else:
+                lines.append(labelled(text, shown, speaker if diarized else None))
+        return lines
 
     def partial_text(self, channel: str | None = None) -> str:
         """The current partial of one channel (all channels, joined, when None)."""
@@ -327,10 +358,12 @@ def render_snapshot_html(
 
 
 def snapshot_text(state: TranscriptState, *, title: str = "", hint: str | None = None) -> str:
-    """The whole view as plain text: title and status on one line, then the transcript."""
+    """The whole view as plain text: title and status on one line, then the transcript.
+
+    The transcript has the labels of ``Result.text`` and the HTML (one block per
+    channel, a line per speaker turn), each channel's partial in ``[…]``.
+    """
     head = f"{title} · " if title else ""
-    text = state.final_text()
-    partial = state.partial_text()
-    if partial:
-        text = f"{text} [{partial}]" if text else f"[{partial}]"
+    lines = [line for ch in state.channels for line in state.text_lines(ch, partial=True)]
+    text = "\n".join(lines)
     return f"{head}{status_text(state, hint=hint)}\n{text or '(no speech yet)'}"

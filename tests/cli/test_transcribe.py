@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -93,6 +94,34 @@ async def test_print_json_streams_every_received_message(tones: Path) -> None:
     messages = [json.loads(line)["message"] for line in run.stdout.splitlines()]
     assert messages[0] == "Info" and messages[-1] == "EndOfTranscript"
     assert "AddPartialTranscript" not in messages and messages.count("AddTranscript") == 4
+
+
+SPEECH = Path(__file__).resolve().parents[2] / "smnb" / "samples" / "librivox-ss01-0880.wav"
+
+
+@pytest.mark.parametrize("print_json", [True, False], ids=["print-json", "text"])
+def test_a_closed_stdout_stops_printing_quietly_and_keeps_the_log(
+    tmp_path: Path, print_json: bool
+) -> None:
+    out = tmp_path / "out"
+    args = [*CLI, str(SPEECH), "--pace", "fast", "--out", str(out)]
+    proc = subprocess.Popen(
+        args + ["--print-json"] * print_json,  # the embedded local server
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(None),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    if print_json:
+        assert json.loads(proc.stdout.readline())["message"]  # `| head -1`
+    proc.stdout.close()  # the reader goes away
+    err = proc.stderr.read().decode()
+    assert proc.wait(240) == 141, err  # 128 + SIGPIPE, like a Unix tool
+    assert err == "", err  # no traceback, no line per record
+    log = [json.loads(line) for line in (out / "messages.jsonl").read_text().splitlines()]
+    received = [r["type"] for r in log if r["dir"] == "recv"]
+    assert received[-1] == "EndOfTranscript" and received.count("AddTranscript") > 1
+    assert (out / "summary.json").exists()  # the session ran to its end
 
 
 @pytest.mark.parametrize(

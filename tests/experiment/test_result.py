@@ -41,8 +41,9 @@ async def test_saved_directory_and_offline_recompute(clips: list[Path], tmp_path
     # Everything is recomputable from the directory alone, and agrees.
     again = SweepResult.load(out)
     cols = ["max_delay", "n_words", "final_p50", "final_p95", "wer", "wer_ci_low"]
-    # (the JSONL log stores times to the microsecond, hence the tolerance)
-    pd.testing.assert_frame_equal(again.summary[cols], r.summary[cols], atol=1e-6)
+    # Exactly: the JSONL log stores every time in full.
+    pd.testing.assert_frame_equal(again.summary[cols], r.summary[cols], check_exact=True)
+    pd.testing.assert_frame_equal(again.latency, r.latency, check_exact=True)
     assert len(smnb.load(out)) == 7  # 4 sessions + 3 warm-ups, each a Result
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+
+import pytest
 
 from smnb.clock import ManualClock
 from smnb.recorder import Record, Recorder
@@ -34,7 +37,9 @@ def test_end_of_stream_keeps_its_last_seq_no_and_acks_their_seq_no() -> None:
     assert rec.record_received({"message": "AddTranscript", "channel": "L"}, t=0).channel == "L"
 
 
-def test_a_failing_subscriber_is_contained_and_remembered() -> None:
+def test_a_failing_subscriber_is_contained_and_remembered(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     rec = Recorder(ManualClock())
     seen: list[int] = []
 
@@ -47,6 +52,9 @@ def test_a_failing_subscriber_is_contained_and_remembered() -> None:
     rec.record_meta("Closed")
     assert seen == [0, 1]
     assert [str(e) for e in rec.callback_errors] == ["display died", "display died"]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is None  # once, one line: no traceback
+    assert "RuntimeError: display died (not logged again)" in errors[0].getMessage()
 
 
 def test_unsubscribe_and_replay() -> None:

@@ -16,7 +16,7 @@ from smnb.exceptions import LogError, LogNotFound
 from smnb.recorder import JsonlWriter
 from smnb.result import Result
 from smnb.result.load import load
-from tests.support.results import TABLES
+from tests.support.results import TABLES, loaded_from
 from tests.support.table_sessions import Session, fixture, punct, transcript, word
 
 
@@ -92,3 +92,23 @@ def test_smnb_load_is_the_function_even_after_its_module_is_imported() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "sess-simple"
+
+
+def test_a_real_session_saved_and_loaded_gives_identical_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smnb
+
+    monkeypatch.delenv("SPEECHMATICS_API_KEY", raising=False)  # the embedded local server
+    monkeypatch.delenv("SPEECHMATICS_RT_URL", raising=False)
+    clip = SAMPLES / "librivox-ss01-0880.wav"  # 3 s of speech
+    live = smnb.transcribe(clip, pace="fast", timeout=120, out=tmp_path / "out")
+    assert live.completed and len(live.words) and len(live.partials)
+    exported = live.to_csv(tmp_path / "csv")
+    for path in (tmp_path / "out", exported):
+        back = loaded_from(path)
+        for name in TABLES:  # exactly: every time is written in full
+            pd.testing.assert_frame_equal(
+                getattr(back, name), getattr(live, name), check_exact=True
+            )
+        assert back.summary() == live.summary()

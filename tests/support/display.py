@@ -27,8 +27,16 @@ class FakeHandle:
 
 
 def fake_display(monkeypatch: pytest.MonkeyPatch) -> list[FakeHandle]:
-    """Replace ``IPython.display.display``; every call lands in the returned list, in order."""
+    """Replace ``IPython.display.display``; every call lands in the returned list, in order.
+
+    smnb displays only where an IPython shell runs (a plain script prints text instead),
+    so the fake stands in for that shell too.
+    """
     import IPython.display
+
+    from smnb.widgets import outputs
+
+    monkeypatch.setattr(outputs, "_shell", lambda: object())
 
     calls: list[FakeHandle] = []
 

@@ -396,3 +396,37 @@ def _all(widget: Any) -> list[Any]:
     for child in getattr(widget, "children", ()):
         out += _all(child)
     return out
+
+
+def test_in_a_plain_script_live_prints_the_final_snapshot_not_a_bundle() -> None:
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = """
+    import asyncio, smnb
+
+    async def main():
+        view = smnb.live("smnb/samples/cards-001.wav", pace="fast", timeout=120)
+        await view
+        print("final:", view.final_text)
+
+    asyncio.run(main())
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPEECHMATICS_", "SM_"))}
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},  # the embedded local server
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "{" not in run.stdout, run.stdout  # not the mime bundle's dict
+    status, transcript, final = run.stdout.splitlines()  # once, when the session ended
+    assert status.startswith("cards-001.wav · ✓ done · ")
+    assert final == f"final: {transcript}" and transcript

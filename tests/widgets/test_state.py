@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,3 +92,34 @@ def test_errors_and_the_end_of_the_transcript_set_the_phase() -> None:
     state = fold(rec)
     assert (state.phase, state.error, state.finished) == ("error", "invalid_audio: bad", True)
     assert "error invalid_audio: bad" in status_text(state)
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "smnb" / "samples"
+
+
+@pytest.mark.parametrize(
+    ("sample", "diarization"),
+    [("two-speakers.wav", "speaker"), ("stereo-two-channels.wav", "channel")],
+)
+def test_the_plain_text_has_the_labels_of_result_text(
+    sample: str, diarization: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smnb
+    from smnb.widgets.state import snapshot_text
+
+    monkeypatch.delenv("SPEECHMATICS_API_KEY", raising=False)  # the embedded local server
+    monkeypatch.delenv("SPEECHMATICS_RT_URL", raising=False)
+    r = smnb.transcribe(SAMPLES / sample, pace="fast", diarization=diarization, timeout=120)
+    state = fold(r.recorder)
+    lines = state.final_text().splitlines()
+    assert snapshot_text(state).splitlines()[1:] == lines  # status, then the same transcript
+    if diarization == "speaker":  # one stream: a line per turn, exactly Result.text's
+        assert state.final_text() == r.text and "S1: " in r.text and "S2: " in r.text
+    else:  # one block per channel; Result.text interleaves the channels' utterances
+        by_label: dict[str, list[str]] = {}
+        for line in r.text.splitlines():
+            label, body = line.split(": ", 1)
+            by_label.setdefault(label, []).append(body)
+        assert lines == [f"{label}: {' '.join(b)}" for label, b in by_label.items()]
+        assert [line.split(":")[0] for line in lines] == ["left", "right"]
+        assert state.final_text("right") == " ".join(by_label["right"])  # no label: asked for
