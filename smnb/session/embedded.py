@@ -63,12 +63,16 @@ class EmbeddedServer:
         return await asyncio.wrap_future(self._start())
 
     def reserve(self, sessions: int) -> None:
-        """Keep at least ``sessions`` recognizers warm between sessions (a sweep's concurrency)."""
+        """Admit ``sessions`` at once and keep that many recognizers warm between sessions
+        (a sweep's concurrency): the sweep's own server never refuses its sessions, even
+        where this machine's measured real-time capacity is lower."""
         loop, engine = self._loop, self._engine
         if loop is None or engine is None or not hasattr(engine, "max_idle"):
             return
 
         def grow() -> None:
+            if hasattr(engine, "reserve"):
+                engine.reserve(sessions)
             # One more than the sessions at once: the pool's spare stays a spare.
             engine.max_idle = max(engine.max_idle, sessions + 1)
 

@@ -144,3 +144,19 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_a_sweep_on_a_slow_machine_is_never_refused_by_its_own_server(fresh: None) -> None:
+    """Where the measured real-time capacity is below a sweep's concurrency, the embedded
+    server still admits every session the sweep runs at once (reserve), instead of
+    refusing some with quota_exceeded."""
+    server = embedded.shared()
+    server.url(timeout=120)
+    pool = server._engine
+    pool._model.calibrated(10.0)  # as if decoding cost 10 CPU s per audio s here
+    assert pool.capacity == 1
+    clips = [CLIP, SAMPLES / "librivox-ss01-0870.wav"]
+    swept = smnb.sweep(clips, max_delay=[2], concurrency=2, pace="fast", warmup=False,
+                       progress=False, n_resamples=10)  # fmt: skip
+    assert swept.sessions["status"].tolist() == ["ok", "ok"], swept.sessions["error"].tolist()
+    assert pool.capacity == 2

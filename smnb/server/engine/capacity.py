@@ -102,13 +102,21 @@ class CapacityModel:
     cpus: float = 1.0
     cost: float | None = None
     """CPU seconds per audio second, once measured."""
+    reserved: int = 0
+    """Sessions the server's owner runs at once on purpose (a sweep's ``concurrency`` on its
+    own embedded server): admitted even above the measured capacity, never above ``limit``."""
+
+    @property
+    def measured_sessions(self) -> int:
+        """How many real-time sessions fit by the cost alone."""
+        if self.fixed or self.cost is None or self.cost <= 0:
+            return self.limit
+        return max(1, min(self.limit, math.floor(self.cpus * UTILISATION / self.cost)))
 
     @property
     def sessions(self) -> int:
         """How many recognizers may run at once."""
-        if self.fixed or self.cost is None or self.cost <= 0:
-            return self.limit
-        return max(1, min(self.limit, math.floor(self.cpus * UTILISATION / self.cost)))
+        return min(self.limit, max(self.reserved, self.measured_sessions))
 
     def calibrated(self, cost: float) -> None:
         self.cost = _measured[self.key] = max(cost, 1e-6)

@@ -131,6 +131,17 @@ class EnginePool:
         """One line: the capacity and where it comes from."""
         return self._model.describe()
 
+    def reserve(self, sessions: int) -> None:
+        """Admit at least ``sessions`` at once from now on (within ``max_workers``), whatever
+        the measured capacity: the owner runs that many on purpose, and refusing some of
+        them would fail its work rather than protect anyone's latency."""
+        self._model.reserved = max(self._model.reserved, sessions)
+        if sessions > self._model.measured_sessions:
+            log.info(
+                "running %d sessions at once, above this machine's real-time capacity (%s)",
+                sessions, self._model.describe(),
+            )  # fmt: skip
+
     def keep_spares(self, spares: int) -> None:
         """Keep ``spares`` workers started and loaded from now on (within ``capacity``);
         those missing start in the background. A server that keeps ``capacity`` spares

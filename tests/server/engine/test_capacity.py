@@ -41,3 +41,12 @@ def test_a_fixed_capacity_ignores_measurements_and_the_limit_caps_all() -> None:
 
 def test_usable_cpus_is_at_least_one() -> None:
     assert usable_cpus() >= 1.0
+
+
+def test_sessions_reserved_on_purpose_are_admitted_above_the_measured_capacity() -> None:
+    model = CapacityModel("k5", limit=8, cpus=2.0, cost=0.4)
+    assert model.sessions == model.measured_sessions == 2
+    model.reserved = 3  # a sweep's concurrency on its own embedded server
+    assert model.sessions == 3 and model.measured_sessions == 2
+    model.reserved = 20
+    assert model.sessions == 8  # never above the limit
